@@ -1,0 +1,42 @@
+# fedledger: the two user-facing targets are `make demo` and `make test`.
+# Both install what is missing first (idempotent: stamps skip work already done).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test setup setup-ipfs lint compile bench clean
+
+demo: setup
+	$(BIN)/fedledger demo
+
+test: setup setup-ipfs
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.installed node_modules/.installed
+
+setup-ipfs: ipfs-node/node_modules/.installed
+
+# torch is installed first and pinned, so no dependency can pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+ipfs-node/node_modules/.installed: ipfs-node/package.json ipfs-node/package-lock.json
+	cd ipfs-node && npm ci --no-audit --no-fund
+	touch $@
+
+compile: setup
+	$(BIN)/python scripts/compile.py
+
+lint: setup
+	$(BIN)/ruff check ledger node scripts tests
+
+clean:
+	rm -rf $(VENV) node_modules ipfs-node/node_modules

@@ -1,0 +1,1 @@
+"""Chain fixtures (anvil process, in-process py-evm)."""

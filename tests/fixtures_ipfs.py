@@ -1,0 +1,1 @@
+"""IPFS fixtures (a real js-ipfs daemon on free loopback ports)."""
