@@ -1,0 +1,38 @@
+"""``fedledger chain up``: a local anvil testnet for development and demos."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    chain = subparsers.add_parser("chain", help="run a local chain (anvil)")
+    chain_sub = chain.add_subparsers(dest="chain_command", metavar="ACTION", required=True)
+    up = chain_sub.add_parser("up", help="start anvil on 127.0.0.1 and wait for Ctrl-C")
+    up.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    up.add_argument(
+        "--state", default=None, metavar="FILE",
+        help="load the chain from FILE if it exists and dump it there on exit",
+    )
+    up.add_argument("--accounts", type=int, default=10, help="funded dev accounts")
+    up.set_defaults(func=_chain_up)
+
+
+def _chain_up(args: argparse.Namespace) -> int:
+    from ledger.chain.anvil import AnvilChain
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with AnvilChain(port=args.port, state_file=args.state, accounts=args.accounts) as chain:
+        print(f"RPC URL   {chain.rpc_url}")
+        print(f"chain id  {chain.chain_id}")
+        print("dev accounts (test mnemonic; never use these keys outside a local chain):")
+        for index, account in enumerate(chain.accounts):
+            print(f"  [{index}] {account.address}  {account.key.hex()}")
+        print("Ctrl-C to stop" + (f"; state is saved to {args.state}" if args.state else ""),
+              flush=True)
+        stop.wait()
+    return 0
