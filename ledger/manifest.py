@@ -1,0 +1,355 @@
+"""Task manifests: what a requester asks for, as one canonical JSON document.
+
+The contract stores only the CID of a manifest; every node fetches the bytes, checks
+the CID, and parses them here. Because a manifest is identified by the hash of its
+bytes, ``to_json_bytes`` is canonical: sorted keys, no whitespace, ASCII only, every
+field present (defaults written out), floats always written as floats. Parsing
+validates every field and raises ``ManifestError`` naming the first bad one.
+
+This module is torch-free: the architecture and data set are *names* the node maps
+to its own code (never code shipped in the manifest).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
+
+from ledger.errors import LedgerError
+
+__all__ = [
+    "AGGREGATION_RULES",
+    "DATASETS",
+    "OPTIMIZERS",
+    "PRIVACY_MODES",
+    "REWARD_RULES",
+    "DpSettings",
+    "ManifestError",
+    "PhaseDurations",
+    "TaskManifest",
+]
+
+MANIFEST_VERSION = 1
+OPTIMIZERS = ("adam", "sgd")
+PRIVACY_MODES = ("open", "secure")
+DATASETS = ("csv", "digits", "shoppers")
+AGGREGATION_RULES = (
+    "fedadam",
+    "fedavg",
+    "fedavgm",
+    "krum",
+    "median",
+    "multikrum",
+    "norm_clip",
+    "trimmed_mean",
+)
+# Rules that only need the *sum* of updates, so they also work on masked (secure) updates.
+_SUM_ONLY_RULES = ("fedadam", "fedavg", "fedavgm")
+REWARD_RULES = ("leave_one_out", "samples")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class ManifestError(LedgerError):
+    """A task manifest that does not parse or validate.
+
+    Attributes:
+        field: dotted name of the offending field (``""`` for the document itself).
+    """
+
+    def __init__(self, field_name: str, message: str) -> None:
+        self.field = field_name
+        super().__init__(f"manifest field {field_name!r}: {message}" if field_name else message)
+
+
+def _freeze(value: Any) -> Any:
+    """Deep-freezes JSON values so a frozen manifest is immutable all the way down."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): _freeze(value[k]) for k in sorted(value)})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def _check_json_value(name: str, value: Any) -> None:
+    """JSON-representable with finite floats only, so the canonical bytes exist."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ManifestError(name, f"keys must be strings, got {key!r}")
+            _check_json_value(f"{name}.{key}", item)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_json_value(f"{name}[{i}]", item)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ManifestError(name, "must be finite")
+    elif value is not None and not isinstance(value, (str, int, bool)):
+        raise ManifestError(name, f"not a JSON value: {type(value).__name__}")
+
+
+def _int(name: str, value: Any, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ManifestError(name, f"must be an integer, got {value!r}")
+    if value < minimum:
+        raise ManifestError(name, f"must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(name: str, value: Any, *, minimum: float, maximum: float = math.inf,
+           open_min: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ManifestError(name, f"must be a number, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ManifestError(name, "must be finite")
+    if out < minimum or (open_min and out == minimum) or out > maximum:
+        low = "(" if open_min else "["
+        raise ManifestError(name, f"must be in {low}{minimum}, {maximum}], got {out}")
+    return out
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ManifestError(name, f"must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+def _mapping(name: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ManifestError(name, f"must be an object, got {type(value).__name__}")
+    _check_json_value(name, value)
+    return _freeze(value)
+
+
+def _sub_fields(name: str, cls: type, data: Any) -> dict[str, Any]:
+    """Checks that a nested object has exactly the fields of ``cls``."""
+    if not isinstance(data, Mapping):
+        raise ManifestError(name, f"must be an object, got {type(data).__name__}")
+    names = {f.name for f in fields(cls)}
+    for key in data:
+        if key not in names:
+            raise ManifestError(f"{name}.{key}", "unknown field")
+    for key in sorted(names):
+        if key not in data:
+            raise ManifestError(f"{name}.{key}", "missing")
+    return dict(data)
+
+
+@dataclass(frozen=True)
+class PhaseDurations:
+    """Seconds each on-chain phase of a round stays open.
+
+    Attributes:
+        train: participants train and call ``submitUpdate``.
+        commit: committee members commit ``hash(modelCid, rewardsRoot, salt)``.
+        reveal: committee members reveal; a quorum of equal reveals finalizes.
+    """
+
+    train: int
+    commit: int
+    reveal: int
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _int(f"phase_durations.{f.name}", getattr(self, f.name), minimum=1)
+
+
+@dataclass(frozen=True)
+class DpSettings:
+    """Differential privacy for each update: clip to ``clip_norm``, add Gaussian noise.
+
+    Attributes:
+        clip_norm: L2 bound of each update (delta) before noise.
+        noise_multiplier: noise std as a multiple of ``clip_norm``.
+        delta: the delta at which epsilon is reported.
+    """
+
+    clip_norm: float
+    noise_multiplier: float
+    delta: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "clip_norm",
+                           _float("dp.clip_norm", self.clip_norm, minimum=0.0, open_min=True))
+        object.__setattr__(self, "noise_multiplier",
+                           _float("dp.noise_multiplier", self.noise_multiplier, minimum=0.0))
+        object.__setattr__(self, "delta",
+                           _float("dp.delta", self.delta, minimum=0.0, maximum=1.0, open_min=True))
+
+
+@dataclass(frozen=True)
+class TaskManifest:
+    """Everything a participant needs to take part in a task, apart from its own data.
+
+    Attributes:
+        architecture: registry name of the model (``node.models``), e.g. ``"logreg"``.
+        model_params: the builder's parameters, e.g. ``{"n_features": 67, "n_classes": 2}``.
+        dataset: ``"shoppers"``, ``"digits"`` or ``"csv"`` (a user table, see ``data_schema``).
+        data_schema: columns and fixed transforms (``node.preprocess.DataSchema``); required
+            for ``"csv"``, optional otherwise (the built-in schema is used).
+        test_fraction: share of each participant's rows held out for local evaluation.
+        rounds: number of federated rounds.
+        local_epochs, batch_size, optimizer, lr: local training.
+        fedprox_mu: FedProx proximal weight (0 disables it).
+        aggregation, aggregation_params: the aggregation rule and its parameters.
+        max_samples: cap on a participant's self-reported ``numSamples`` weight.
+        reward_rule, reward_params: how contribution scores are computed.
+        privacy: ``"open"`` or ``"secure"`` (masked updates; sum-only rules).
+        dp: optional differential-privacy settings.
+        committee_size, quorum: aggregators per round and equal reveals needed (a majority).
+        phase_durations: seconds per round phase.
+        stake: wei a participant locks when joining.
+        seed: task seed (genesis init, per-round training seeds, splits).
+        version: manifest format version.
+
+    Raises:
+        ManifestError: naming the first field that does not validate.
+    """
+
+    architecture: str
+    model_params: Mapping[str, Any]
+    dataset: str
+    rounds: int
+    local_epochs: int
+    batch_size: int
+    optimizer: str
+    lr: float
+    aggregation: str
+    max_samples: int
+    reward_rule: str
+    privacy: str
+    committee_size: int
+    quorum: int
+    phase_durations: PhaseDurations
+    stake: int
+    seed: int
+    data_schema: Mapping[str, Any] | None = None
+    test_fraction: float = 0.2
+    fedprox_mu: float = 0.0
+    aggregation_params: Mapping[str, Any] = field(default_factory=dict)
+    reward_params: Mapping[str, Any] = field(default_factory=dict)
+    dp: DpSettings | None = None
+    version: int = MANIFEST_VERSION
+
+    def __post_init__(self) -> None:  # one check per field, in field order
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        if not isinstance(self.architecture, str) or not _NAME_RE.match(self.architecture):
+            raise ManifestError("architecture", f"must be a lowercase name, got {self.architecture!r}")
+        put("model_params", _mapping("model_params", self.model_params))
+        _choice("dataset", self.dataset, DATASETS)
+        if self.data_schema is None:
+            if self.dataset == "csv":
+                raise ManifestError("data_schema", "required when dataset is 'csv'")
+        else:
+            put("data_schema", _mapping("data_schema", self.data_schema))
+        put("test_fraction", _float("test_fraction", self.test_fraction, minimum=0.0, maximum=0.9))
+        _int("rounds", self.rounds, minimum=1)
+        _int("local_epochs", self.local_epochs, minimum=1)
+        _int("batch_size", self.batch_size, minimum=1)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        put("lr", _float("lr", self.lr, minimum=0.0, open_min=True))
+        put("fedprox_mu", _float("fedprox_mu", self.fedprox_mu, minimum=0.0))
+        _choice("aggregation", self.aggregation, AGGREGATION_RULES)
+        put("aggregation_params", _mapping("aggregation_params", self.aggregation_params))
+        _int("max_samples", self.max_samples, minimum=1)
+        _choice("reward_rule", self.reward_rule, REWARD_RULES)
+        put("reward_params", _mapping("reward_params", self.reward_params))
+        _choice("privacy", self.privacy, PRIVACY_MODES)
+        if self.privacy == "secure" and self.aggregation not in _SUM_ONLY_RULES:
+            raise ManifestError(
+                "aggregation",
+                f"{self.aggregation!r} needs individual updates; secure mode allows only "
+                f"{list(_SUM_ONLY_RULES)}",
+            )
+        if self.dp is not None and not isinstance(self.dp, DpSettings):
+            raise ManifestError("dp", f"must be DpSettings or None, got {type(self.dp).__name__}")
+        _int("committee_size", self.committee_size, minimum=1)
+        _int("quorum", self.quorum, minimum=1)
+        if self.quorum > self.committee_size:
+            raise ManifestError("quorum", f"{self.quorum} exceeds committee_size {self.committee_size}")
+        if 2 * self.quorum <= self.committee_size:
+            # Two disjoint sub-quorums could otherwise finalize two different models.
+            raise ManifestError("quorum", f"{self.quorum} is not a majority of {self.committee_size}")
+        if not isinstance(self.phase_durations, PhaseDurations):
+            raise ManifestError("phase_durations", "must be PhaseDurations")
+        _int("stake", self.stake, minimum=0)
+        _int("seed", self.seed, minimum=0)
+        if self.seed >= 2**63:
+            raise ManifestError("seed", "must be below 2**63")
+        if self.version != MANIFEST_VERSION:
+            raise ManifestError("version", f"unsupported version {self.version!r}")
+
+    # ---- canonical bytes -------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict with every field (the canonical content)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (PhaseDurations, DpSettings)):
+                value = {g.name: getattr(value, g.name) for g in fields(value)}
+            out[f.name] = _thaw(value)
+        return out
+
+    def to_json_bytes(self) -> bytes:
+        """Canonical JSON: sorted keys, no whitespace, ASCII, every field present."""
+        return json.dumps(
+            self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+        ).encode("ascii")
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TaskManifest:
+        """Builds and validates a manifest from parsed JSON.
+
+        Raises:
+            ManifestError: unknown or missing field, or a field that does not validate.
+        """
+        if not isinstance(data, Mapping):
+            raise ManifestError("", f"manifest must be a JSON object, got {type(data).__name__}")
+        known = {f.name: f for f in fields(cls)}
+        for key in data:
+            if key not in known:
+                raise ManifestError(str(key), "unknown field")
+        kwargs = dict(data)
+        if "phase_durations" in kwargs:
+            kwargs["phase_durations"] = PhaseDurations(
+                **_sub_fields("phase_durations", PhaseDurations, kwargs["phase_durations"])
+            )
+        if kwargs.get("dp") is not None:
+            kwargs["dp"] = DpSettings(**_sub_fields("dp", DpSettings, kwargs["dp"]))
+        for f in fields(cls):
+            if f.name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
+                raise ManifestError(f.name, "missing")
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json_bytes(cls, data: bytes) -> TaskManifest:
+        """Parses manifest bytes (canonical or not) and validates them.
+
+        Raises:
+            ManifestError: not UTF-8 JSON, or any field invalid (named in the error).
+        """
+        try:
+            parsed = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as err:
+            raise ManifestError("", f"not a JSON document: {err}") from err
+        return cls.from_dict(parsed)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name} is not allowed")
