@@ -1,0 +1,133 @@
+"""The content store seam: put bytes, get them back by CID, verified.
+
+Two implementations share this interface and compute identical CIDs (those of
+``ipfs add --cid-version 1 --raw-leaves``, see ``ledger.unixfs``):
+
+* ``LocalStore`` (``ledger.local_store``): an embedded blockstore in a directory;
+* ``IpfsStore`` (``ledger.ipfs_store``): any IPFS node's HTTP RPC API.
+
+Errors (all re-exported here)::
+
+    LedgerError
+    └── ContentError
+        ├── InvalidCidError         not a supported CID
+        ├── CidMismatchError        bytes that do not hash to their CID
+        ├── BlockNotFoundError      content the store does not have
+        ├── StoreUnavailableError   an IPFS node unreachable or not answering
+        └── MalformedNodeError      a verified block that is not a UnixFS file node
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from ledger.cid import Cid
+from ledger.content_errors import (
+    BlockNotFoundError,
+    CidMismatchError,
+    ContentError,
+    InvalidCidError,
+    StoreUnavailableError,
+)
+from ledger.dag_pb import MalformedNodeError
+
+if TYPE_CHECKING:
+    from typing import Self
+
+__all__ = [
+    "BlockNotFoundError",
+    "Cid",
+    "CidMismatchError",
+    "ContentError",
+    "ContentStore",
+    "InvalidCidError",
+    "MalformedNodeError",
+    "StoreUnavailableError",
+    "open_store",
+]
+
+
+class ContentStore(ABC):
+    """Content-addressed storage of whole files (model updates, manifests).
+
+    Every implementation re-hashes what it reads: ``get`` either returns exactly the
+    bytes named by the CID or raises.
+    """
+
+    @abstractmethod
+    def put(self, data: bytes) -> Cid:
+        """Store ``data`` and pin it.
+
+        Returns:
+            Its CID (canonical, identical on every store).
+
+        Raises:
+            ContentError: the store could not store it (subclass says why).
+        """
+
+    @abstractmethod
+    def get(self, cid: Cid) -> bytes:
+        """Return the content named by ``cid``, verified against it.
+
+        Raises:
+            BlockNotFoundError: the store lacks (part of) the content.
+            CidMismatchError: a block read does not hash to its CID.
+            StoreUnavailableError: the backing node cannot be reached.
+        """
+
+    @abstractmethod
+    def has(self, cid: Cid) -> bool:
+        """Tell whether the store can serve ``cid`` without asking anyone else.
+
+        Raises:
+            StoreUnavailableError: the backing node cannot be reached.
+        """
+
+    @abstractmethod
+    def pin(self, cid: Cid) -> None:
+        """Keep ``cid`` (and everything under it) from garbage collection.
+
+        Raises:
+            BlockNotFoundError: the store lacks the content.
+            StoreUnavailableError: the backing node cannot be reached.
+        """
+
+    def close(self) -> None:
+        """Release connections or handles; the store is unusable afterwards."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_store(spec: str, *, timeout: float = 30.0) -> ContentStore:
+    """Open a store from a user-facing spec.
+
+    Args:
+        spec: ``http://host:port`` (or ``https://``) for an IPFS node's RPC API;
+            anything else is a directory for a ``LocalStore`` (created if missing).
+        timeout: seconds an IPFS node may take per request (ignored for a directory).
+
+    Returns:
+        An open store; use it as a context manager.
+
+    Raises:
+        StoreUnavailableError: ``spec`` is a URL that cannot be used as an API address.
+    """
+    if urlparse(spec).scheme in ("http", "https"):
+        from ledger.ipfs_store import IpfsStore  # ipfshttpclient only when needed
+
+        return IpfsStore(spec, timeout=timeout)
+    from ledger.local_store import LocalStore
+
+    return LocalStore(spec)
