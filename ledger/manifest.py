@@ -44,7 +44,7 @@ AGGREGATION_RULES = (
     "fedavgm",
     "krum",
     "median",
-    "multikrum",
+    "multi_krum",
     "norm_clip",
     "trimmed_mean",
 )

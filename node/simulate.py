@@ -27,7 +27,7 @@ from torch import nn
 
 from ledger.manifest import TaskManifest
 from node.attacks import Attack, flip_labels, scale_delta
-from node.codec import decode_tensors, encode_tensors, expected_layout
+from node.codec import decode_tensors, encode_tensors, expected_layout, max_payload_bytes
 from node.datasets import ClientData, TensorData
 from node.errors import NodeError
 from node.models import build_model
@@ -80,22 +80,23 @@ def model_weights(manifest: TaskManifest, model_bytes: bytes) -> dict[str, torch
     """The model weights inside a global-model file, validated against the architecture.
 
     A global model file may also carry server-optimizer state (e.g. FedAdam moments)
-    under other names; those are not weights and are left out here.
+    under ``node.server_opt.STATE_PREFIX``; those are not weights and are left out here.
 
     Raises:
         CodecError: bytes that are not a valid model file or lack a weight tensor
             of the architecture's shape.
     """
     from node.codec import LayoutMismatchError
+    from node.server_opt import split_state
 
     layout = expected_layout(model_of(manifest))
-    decoded = decode_tensors(model_bytes)
-    weights = {name: decoded.tensors[name] for name in layout if name in decoded.tensors}
-    if len(weights) != len(layout):
-        raise LayoutMismatchError(f"model file lacks {sorted(set(layout) - set(weights))}")
-    decode_layout = expected_layout(weights)
-    if decode_layout != layout:
-        raise LayoutMismatchError("model file weights do not have the architecture's shapes")
+    # weights plus at most two server-optimizer slots (FedAdam's m and v)
+    limit = 3 * max_payload_bytes(layout)
+    weights, _state = split_state(decode_tensors(model_bytes, max_bytes=limit).tensors)
+    if expected_layout(weights) != layout:
+        raise LayoutMismatchError(
+            f"model file weights {sorted(expected_layout(weights).items())} do not match "
+            f"architecture {manifest.architecture!r}")
     return weights
 
 
