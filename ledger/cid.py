@@ -92,16 +92,17 @@ class Cid:
         raw = bytes(data)
         if len(raw) == _V0_LEN and raw.startswith(_MULTIHASH_PREFIX):
             return cls(DAG_PB, raw[len(_MULTIHASH_PREFIX) :])
-        if len(raw) != _V1_LEN:
+        if len(raw) < 4:
             raise InvalidCidError(raw, f"expected {_V1_LEN} bytes, got {len(raw)}")
         if raw[0] != _CIDV1:
             raise InvalidCidError(raw, f"unsupported CID version {raw[0]}")
-        codec = raw[1]
-        if codec not in _SUPPORTED_CODECS:
-            raise InvalidCidError(raw, f"unsupported codec 0x{codec:x} (raw, dag-pb only)")
+        if raw[1] not in _SUPPORTED_CODECS:
+            raise InvalidCidError(raw, f"unsupported codec 0x{raw[1]:x} (raw, dag-pb only)")
         if raw[2:4] != _MULTIHASH_PREFIX:
             raise InvalidCidError(raw, "multihash is not a 32-byte sha2-256")
-        return cls(codec, raw[4:])
+        if len(raw) != _V1_LEN:
+            raise InvalidCidError(raw, f"expected {_V1_LEN} bytes, got {len(raw)}")
+        return cls(raw[1], raw[4:])
 
     # -- text ---------------------------------------------------------------------------
 
@@ -125,19 +126,29 @@ class Cid:
         if not isinstance(text, str):
             raise InvalidCidError(text, "expected a string")
         text = text.strip()
-        if len(text) == 46 and text.startswith("Qm"):
-            return cls.from_bytes(_b58decode(text, text))
-        if len(text) < 2:
-            raise InvalidCidError(text, "too short")
-        prefix, body = text[0], text[1:]
-        if prefix in "bB":
-            return cls.from_bytes(_b32decode(body, text))
-        if prefix == "z":
-            binary = _b58decode(body, text)
-            if len(binary) == _V0_LEN:  # a base58 multihash with a 'z' is not a CID
-                raise InvalidCidError(text, "a bare multihash is not a CIDv1")
-            return cls.from_bytes(binary)
-        raise InvalidCidError(text, f"unsupported multibase prefix {prefix!r}")
+        try:
+            return cls.from_bytes(_decode_text(text))
+        except InvalidCidError as err:
+            if err.value == text:
+                raise
+            raise InvalidCidError(text, err.reason) from None
+
+
+def _decode_text(text: str) -> bytes:
+    """Undo the multibase (or CIDv0 base58) encoding of a CID string."""
+    if len(text) == 46 and text.startswith("Qm"):
+        return _b58decode(text, text)
+    if len(text) < 2:
+        raise InvalidCidError(text, "too short")
+    prefix, body = text[0], text[1:]
+    if prefix in "bB":
+        return _b32decode(body, text)
+    if prefix == "z":
+        binary = _b58decode(body, text)
+        if len(binary) == _V0_LEN and binary.startswith(_MULTIHASH_PREFIX):
+            raise InvalidCidError(text, "a bare multihash is not a CIDv1")
+        return binary
+    raise InvalidCidError(text, f"unsupported multibase prefix {prefix!r}")
 
 
 def _b32decode(body: str, original: str) -> bytes:

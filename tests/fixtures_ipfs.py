@@ -1,1 +1,29 @@
-"""IPFS fixtures (a real js-ipfs daemon on free loopback ports)."""
+"""IPFS fixtures (a real js-ipfs daemon on free loopback ports).
+
+``ipfs_node`` starts one js-ipfs daemon per test session (~4-8 s) in a temporary
+repository and stops it at the end; ``ipfs_store`` is an ``IpfsStore`` on it. Both
+fail (never skip) when js-ipfs is not installed: run ``make setup-ipfs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ledger.ipfs_daemon import JsIpfsDaemon
+from ledger.ipfs_store import IpfsStore
+
+
+@pytest.fixture(scope="session")
+def ipfs_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsIpfsDaemon]:
+    """A started js-ipfs daemon (offline, loopback only) for the whole session."""
+    with JsIpfsDaemon(tmp_path_factory.mktemp("ipfs") / "repo") as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def ipfs_store(ipfs_node: JsIpfsDaemon) -> Iterator[IpfsStore]:
+    """An ``IpfsStore`` on the session's js-ipfs node, with a short request timeout."""
+    with IpfsStore(ipfs_node.api_url, timeout=5.0) as store:
+        yield store

@@ -1,0 +1,188 @@
+"""A content store over any IPFS node's HTTP RPC API (kubo or js-ipfs).
+
+The node is trusted for nothing: every CID it reports on ``put`` is recomputed
+locally (``ledger.unixfs.cid_of``) and every byte it returns on ``get`` is re-hashed.
+Requests carry the server-side ``timeout`` option, because a node asked for content
+it lacks keeps searching (forever, when offline): the node's "request timed out"
+becomes ``BlockNotFoundError``, while a node that does not answer at all becomes
+``StoreUnavailableError``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+from urllib.parse import urlparse
+
+import ipfshttpclient
+import ipfshttpclient.exceptions as ipfs_errors
+
+from ledger.cid import Cid
+from ledger.content_errors import (
+    BlockNotFoundError,
+    CidMismatchError,
+    ContentError,
+    StoreUnavailableError,
+)
+from ledger.store import ContentStore
+from ledger.unixfs import CHUNK_SIZE, cid_of, read_file
+
+__all__ = ["IpfsStore"]
+
+_T = TypeVar("_T")
+
+# ipfshttpclient 0.7 passes a parameter urllib3 2.x deprecates, once per connection pool.
+warnings.filterwarnings(
+    "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
+)
+
+_ADD_OPTIONS = {
+    "cid-version": 1,
+    "raw-leaves": "true",
+    "chunker": f"size-{CHUNK_SIZE}",
+    "pin": "true",
+}
+_HAS_PROBE_SECONDS = 1.0  # how long `has` lets the node look for a block
+_STREAM_CHUNK = 1 << 20  # upload in 1 MiB pieces (the client's default is 8 KiB)
+
+
+def _multiaddr(api_url: str) -> str:
+    """Turn ``http://host:port`` into the multiaddr ipfshttpclient expects."""
+    url = urlparse(api_url)
+    if url.scheme not in ("http", "https") or not url.hostname or url.port is None:
+        raise StoreUnavailableError(api_url, "expected an API URL like http://127.0.0.1:5001")
+    try:
+        proto = "ip6" if ipaddress.ip_address(url.hostname).version == 6 else "ip4"
+    except ValueError:
+        proto = "dns"
+    return f"/{proto}/{url.hostname}/tcp/{url.port}/{url.scheme}"
+
+
+class IpfsStore(ContentStore):
+    """Content store on an IPFS node's RPC API.
+
+    Args:
+        api_url: the node's API, ``http://host:port``.
+        timeout: seconds the node may spend on one request (server side, so that a
+            missing block ends as an error); the HTTP client waits a bit longer.
+
+    Raises:
+        StoreUnavailableError: ``api_url`` is not an ``http(s)://host:port`` URL.
+    """
+
+    def __init__(self, api_url: str = "http://127.0.0.1:5001", *, timeout: float = 30.0) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+        self._client = ipfshttpclient.Client(
+            _multiaddr(self.api_url), timeout=timeout + 5.0, chunk_size=_STREAM_CHUNK
+        )
+
+    def __repr__(self) -> str:
+        return f"IpfsStore({self.api_url!r})"
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self._client.close()
+
+    # -- ContentStore -------------------------------------------------------------------
+
+    def put(self, data: bytes) -> Cid:
+        """Add and pin ``data`` on the node; return its CID, checked locally.
+
+        The local hash runs in a thread while the node ingests the upload.
+
+        Raises:
+            CidMismatchError: the node names the content differently than we do.
+            StoreUnavailableError: the node cannot be reached or did not answer.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="cid-of") as pool:
+            expected = pool.submit(cid_of, data)
+            answer = self._call(
+                "add",
+                None,
+                lambda: self._client.add_bytes(bytes(data), opts=self._opts(_ADD_OPTIONS)),
+            )
+        reported = Cid.parse(answer)
+        if reported != expected.result():
+            raise CidMismatchError(expected.result(), reported, self.api_url)
+        return reported
+
+    def get(self, cid: Cid) -> bytes:
+        """Fetch ``cid`` and verify it.
+
+        Fast path: ``cat`` the file and recompute its CID. Content laid out otherwise
+        (e.g. added with other chunking) or bytes that do not match are then read
+        block by block, every block re-hashed, so the error names the bad block.
+
+        Raises:
+            BlockNotFoundError: the node does not find the content within the timeout.
+            CidMismatchError: a block the node returned does not hash to its CID.
+            StoreUnavailableError: the node cannot be reached or did not answer.
+        """
+        data = self._call("cat", cid, lambda: self._client.cat(str(cid), opts=self._opts()))
+        if cid_of(data) == cid:
+            return data
+        return read_file(cid, self._get_block, source=self.api_url)
+
+    def has(self, cid: Cid) -> bool:
+        """Tell whether the node has the root block of ``cid`` (asked offline when the
+        node supports it, else given about a second to find it).
+
+        Raises:
+            StoreUnavailableError: the node cannot be reached or did not answer.
+        """
+        probe = {"timeout": f"{_HAS_PROBE_SECONDS}s", "offline": "true"}
+        try:
+            self._call("block/stat", cid, lambda: self._client.block.stat(str(cid), opts=probe))
+        except BlockNotFoundError:
+            return False
+        return True
+
+    def pin(self, cid: Cid) -> None:
+        """Pin ``cid`` recursively on the node.
+
+        Raises:
+            BlockNotFoundError: the node does not find the content within the timeout.
+            StoreUnavailableError: the node cannot be reached or did not answer.
+        """
+        self._call("pin/add", cid, lambda: self._client.pin.add(str(cid), opts=self._opts()))
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _opts(self, extra: dict[str, object] | None = None) -> dict[str, object]:
+        return {"timeout": f"{self.timeout}s", **(extra or {})}
+
+    def _get_block(self, cid: Cid) -> bytes:
+        return self._call(
+            "block/get", cid, lambda: self._client.block.get(str(cid), opts=self._opts())
+        )
+
+    def _call(self, what: str, cid: Cid | None, request: Callable[[], _T]) -> _T:
+        """Run one API request, translating the client's errors into ours."""
+        try:
+            return request()
+        except ipfs_errors.ConnectionError as err:
+            raise StoreUnavailableError(self.api_url, f"{what}: cannot connect ({err})") from err
+        except ipfs_errors.TimeoutError as err:
+            raise StoreUnavailableError(
+                self.api_url, f"{what}: no answer within {self.timeout + 5.0:.0f} s"
+            ) from err
+        except ipfs_errors.ErrorResponse as err:
+            message = str(err)
+            if cid is not None and _means_not_found(message):
+                raise BlockNotFoundError(
+                    cid, f"{self.api_url} did not find it within {self.timeout:g} s ({message})"
+                ) from err
+            raise ContentError(f"IPFS node at {self.api_url} refused {what}: {message}") from err
+        except ipfs_errors.CommunicationError as err:
+            raise StoreUnavailableError(self.api_url, f"{what}: {err}") from err
+
+
+def _means_not_found(message: str) -> bool:
+    lowered = message.lower()
+    return any(
+        phrase in lowered for phrase in ("timed out", "not found", "no link named", "offline")
+    )
