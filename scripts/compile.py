@@ -7,6 +7,10 @@ Usage::
     python scripts/compile.py --check      # exit 1 naming stale artifacts, write nothing
     python scripts/compile.py --out DIR    # write into DIR instead (tests)
     python scripts/compile.py --only NAME  # write only these contracts (repeatable)
+    python scripts/compile.py --source F   # compile only these files and their imports
+
+A contract's bytecode depends only on the sources it imports (its metadata lists exactly
+those), so compiling a subset gives the same artifacts for the contracts in it.
 
 All sources go into ONE standard-JSON input, compiled through py-solc-x's
 ``compile_standard``. The compiler is a native ``solc`` of the pinned version when one is on
@@ -185,13 +189,18 @@ def render(artifact: dict) -> bytes:
     return (json.dumps(artifact, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def compile_all(solc_binary: Path | None = None) -> dict[str, bytes]:
-    """Compile every source; return the rendered artifact bytes by contract name.
+def compile_all(
+    solc_binary: Path | None = None, sources: list[Path] | None = None
+) -> dict[str, bytes]:
+    """Compile every source (or just ``sources``); return artifact bytes by contract name.
 
     Raises:
         CompileError: no sources, compiler errors, or duplicate contract names.
     """
-    sources = find_sources()
+    sources = [Path(p).resolve() for p in sources] if sources else find_sources()
+    outside = [p for p in sources if CONTRACTS_DIR not in p.parents or BUILD_DIR in p.parents]
+    if outside:
+        raise CompileError(f"not a source under {CONTRACTS_DIR}: {outside[0]}")
     if not sources:
         raise CompileError(f"no .sol files under {CONTRACTS_DIR}")
     output = run_compiler(build_input(sources), solc_binary or find_solc())
@@ -207,14 +216,18 @@ def is_generated(path: Path) -> bool:
         return False
 
 
-def stale_artifacts(fresh: dict[str, bytes], out_dir: Path) -> list[str]:
-    """Names of artifacts in ``out_dir`` that differ from ``fresh``, are missing, or orphaned."""
+def stale_artifacts(fresh: dict[str, bytes], out_dir: Path, *, orphans: bool = True) -> list[str]:
+    """Names of artifacts in ``out_dir`` that differ from ``fresh``, are missing, or orphaned.
+
+    Orphans (generated artifacts of contracts that no longer exist) only count when
+    ``fresh`` covers every source (``orphans=True``).
+    """
     stale = []
     for name, data in sorted(fresh.items()):
         path = out_dir / f"{name}.json"
         if not path.is_file() or path.read_bytes() != data:
             stale.append(f"{name}.json")
-    for path in sorted(out_dir.glob("*.json")):
+    for path in sorted(out_dir.glob("*.json")) if orphans else ():
         if path.stem not in fresh and is_generated(path):
             stale.append(f"{path.name} (no such contract any more)")
     return stale
@@ -255,18 +268,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if any artifact is stale")
     parser.add_argument("--out", type=Path, default=BUILD_DIR, help="artifact directory")
     parser.add_argument("--only", action="append", metavar="NAME", help="write only NAME")
+    parser.add_argument("--source", action="append", type=Path, help="compile only this file")
     parser.add_argument("--solc", type=Path, help="compiler binary (default: auto)")
     args = parser.parse_args(argv)
     try:
-        fresh = compile_all(args.solc)
+        fresh = compile_all(args.solc, args.source)
         if args.check:
-            stale = stale_artifacts(fresh, args.out)
+            stale = stale_artifacts(fresh, args.out, orphans=not args.source)
             for entry in stale:
                 print(f"stale: {entry}", file=sys.stderr)
             if stale:
                 print("run `python scripts/compile.py` and commit contracts/build", file=sys.stderr)
             return 1 if stale else 0
-        for entry in write_artifacts(fresh, args.out, args.only):
+        only = args.only or (sorted(fresh) if args.source else None)  # no orphan removal
+        for entry in write_artifacts(fresh, args.out, only):
             print(f"wrote {entry}")
     except CompileError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -137,7 +137,9 @@ class AnvilChain(ChainBackend):
                     f"{self._read_log()[-2000:]}"
                 )
             time.sleep(0.02)
-        raise AnvilStartError(f"anvil did not listen within {timeout} s:\n{self._read_log()[-2000:]}")
+        raise AnvilStartError(
+            f"anvil did not listen within {timeout} s:\n{self._read_log()[-2000:]}"
+        )
 
     @property
     def running(self) -> bool:

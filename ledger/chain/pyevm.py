@@ -69,15 +69,21 @@ class _RevertDataProvider(EthereumTesterProvider):
     def make_request(self, method: Any, params: Any) -> Any:
         if method not in ("eth_call", "eth_estimateGas"):
             return super().make_request(method, params)
-        handler = self.ethereum_tester.call if method == "eth_call" else (
-            self.ethereum_tester.estimate_gas
+        handler = (
+            self.ethereum_tester.call
+            if method == "eth_call"
+            else (self.ethereum_tester.estimate_gas)
         )
         request_id = self._current_request_id
         self._current_request_id += 1
         try:
             result = handler(*params)
         except _ExecutionFailed as err:
-            error = {"code": 3, "message": "execution reverted", "data": "0x" + err.revert_data.hex()}
+            error = {
+                "code": 3,
+                "message": "execution reverted",
+                "data": "0x" + err.revert_data.hex(),
+            }
             return {"jsonrpc": "2.0", "id": request_id, "error": error}
         return {"jsonrpc": "2.0", "id": request_id, "result": result}
 

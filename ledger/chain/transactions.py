@@ -150,7 +150,9 @@ def _replay_revert(w3: Web3, tx: TxParams, receipt: TxReceipt, gas: int) -> Tran
         return TransactionReverted(f"out of gas (gas limit {gas} all used)", tx_hash=tx_hash)
     try:
         with reverts_decoded(w3, tx_hash=tx_hash):
-            w3.eth.call({**tx, "gas": gas}, block_identifier=max(int(receipt["blockNumber"]) - 1, 0))
+            w3.eth.call(
+                {**tx, "gas": gas}, block_identifier=max(int(receipt["blockNumber"]) - 1, 0)
+            )
     except TransactionReverted as err:
         return err
     except RpcError as err:

@@ -97,7 +97,9 @@ def test_error_string_is_revert_with_reason(chain: ChainBackend, probe: Contract
     assert info.value.reason == "RevertProbe: not ok" and info.value.tx_hash is not None
 
 
-@pytest.mark.parametrize(("fn", "args", "code"), [("assertTrue", (False,), 0x01), ("divide", (1, 0), 0x12)])
+@pytest.mark.parametrize(
+    ("fn", "args", "code"), [("assertTrue", (False,), 0x01), ("divide", (1, 0), 0x12)]
+)
 def test_panic_codes(chain: ChainBackend, probe: Contract, fn: str, args: tuple, code: int) -> None:
     with pytest.raises(PanicError) as info:
         probe.call(fn, *args)
