@@ -55,7 +55,7 @@ class SimulationSetup:
         shards_per_client: label shards per participant (pathological split).
         csv_path: the pooled table for ``dataset == "csv"``.
         attack: ``None``, ``"sign_flip"`` or ``"label_flip"``.
-        attacker_fraction: share of participants that attack (rounded down, seeded choice).
+        attacker_fraction: share of participants that attack (rounded, seeded choice).
         attack_factor: sign-flip magnitude.
 
     Raises:
@@ -121,10 +121,10 @@ def build_clients(manifest: TaskManifest, setup: SimulationSetup) -> list[Client
 
 def choose_attackers(manifest: TaskManifest, setup: SimulationSetup,
                      client_ids: list[str]) -> dict[str, Attack]:
-    """A seeded choice of ``floor(fraction * n)`` attackers with the setup's attack."""
+    """A seeded choice of ``round(fraction * n)`` attackers (halves up) with the setup's attack."""
     if setup.attack is None or setup.attacker_fraction <= 0:
         return {}
-    count = int(setup.attacker_fraction * len(client_ids) + 1e-9)
+    count = min(len(client_ids), int(setup.attacker_fraction * len(client_ids) + 0.5))
     rng = np.random.default_rng(derive_seed(manifest.seed, "attackers"))
     chosen = sorted(rng.choice(len(client_ids), size=count, replace=False).tolist())
     attack = Attack(setup.attack, setup.attack_factor)

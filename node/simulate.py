@@ -48,8 +48,8 @@ __all__ = [
 ]
 
 AggregateFn = Callable[..., Any]
-"""``aggregate_round``'s signature: (parent_bytes, payloads, *, layout, rule, rule_params,
-max_samples) -> RoundResult with ``model_bytes``, ``accepted``, ``rejected``, ``scores``."""
+"""``node.round_aggregate.aggregate_round``'s signature: (parent_bytes, payloads, *, layout,
+rule, rule_params, max_samples, round_index, scoring) -> ``RoundResult``."""
 
 
 def model_cid(data: bytes) -> str:
@@ -171,6 +171,8 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
 
     Raises:
         NodeError: duplicate client ids or no clients.
+        RuleParamsError: a rule the aggregator does not know, or ``leave_one_out``
+            rewards (they need a validation set, which the simulator does not pick).
     """
     ids = [c.client_id for c in clients]
     if not ids or len(set(ids)) != len(ids):
@@ -189,13 +191,15 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
                     for c in clients]
         outcome = aggregate(model_bytes, payloads, layout=layout, rule=manifest.aggregation,
                             rule_params=manifest.aggregation_params,
-                            max_samples=manifest.max_samples)
+                            max_samples=manifest.max_samples, round_index=round_index,
+                            scoring=manifest.reward_rule)
         model_bytes = outcome.model_bytes
         entry: dict[str, Any] = {
             "round": round_index,
             "model_cid": model_cid(model_bytes),
             "accepted": len(outcome.accepted),
             "rejected": len(outcome.rejected),
+            "scores": {clients[i].client_id: score for i, score in enumerate(outcome.scores)},
             "seconds": round(time.perf_counter() - started, 3),
         }
         if round_index % evaluate_every == 0 or round_index == manifest.rounds:
