@@ -31,6 +31,7 @@ from ledger.unixfs import cid_of
 from node.aggregate import (
     AggregationError,
     ClientUpdate,
+    EmptyAggregationError,
     NonFiniteResultError,
     RuleParamsError,
 )
@@ -145,8 +146,11 @@ def aggregate_round(
     def weights_from(indices: Sequence[int], record: bool) -> tuple[np.ndarray, dict, list[int]]:
         if not indices:
             return parent, state, []
-        aggregate = round_rule.aggregator.aggregate(stream(indices, record),
-                                                    max_samples=max_samples)
+        try:
+            aggregate = round_rule.aggregator.aggregate(stream(indices, record),
+                                                        max_samples=max_samples)
+        except EmptyAggregationError:  # every candidate was invalid: keep the parent
+            return parent, state, []
         new, new_state = round_rule.optimizer.step(parent, aggregate.delta, state)
         return new, new_state, list(aggregate.used)
 
