@@ -154,7 +154,8 @@ interface IFedMarket {
     );
     /// @notice A committee member lost `amount` of stake for its vote in (`round`, `attempt`).
     event Slashed(uint256 indexed task, uint16 indexed round, address indexed member, uint8 attempt, uint256 amount);
-    /// @notice A committee member earned the committee fee for being part of the finalizing quorum.
+    /// @notice A committee member earned the committee fee for being part of the finalizing quorum
+    /// (credited to its balance, withdrawn with the stake).
     event FeeEarned(uint256 indexed task, uint16 indexed round, address indexed member, uint256 amount);
     /// @notice `account` claimed `amount` of round `round`'s rewards.
     event RewardClaimed(uint256 indexed task, uint16 indexed round, address indexed account, uint256 amount);
@@ -171,12 +172,14 @@ interface IFedMarket {
     error FedMarketZeroDigest();
     /// @notice Committee size must be in [1, max].
     error FedMarketBadCommitteeSize(uint256 committeeSize, uint256 max);
-    /// @notice Quorum must satisfy committeeSize / 2 < quorum <= committeeSize.
+    /// @notice Quorum must satisfy committeeSize / 2 < quorum <= min(committeeSize, 11).
     error FedMarketBadQuorum(uint256 quorum, uint256 committeeSize);
     /// @notice Every phase duration must be positive.
     error FedMarketZeroDuration();
     /// @notice maxParticipants must be at least max(committeeSize, minSubmissions, 1).
     error FedMarketParticipantCapTooSmall(uint256 maxParticipants, uint256 needed);
+    /// @notice maxParticipants cannot exceed `max` (2^24: member indices are packed in 24 bits).
+    error FedMarketParticipantCapTooLarge(uint256 maxParticipants, uint256 max);
     /// @notice minSubmissions must be at least 1.
     error FedMarketZeroMinSubmissions();
     /// @notice The slash fraction is in basis points and cannot exceed 10,000.

@@ -9,8 +9,15 @@ import {IFedMarket} from "./IFedMarket.sol";
 /// written per submission or vote are pre-initialised to non-zero so they are never zero->non-zero.
 /// Time never needs a keeper: `_phaseAt` derives round, attempt and phase from `block.timestamp`.
 abstract contract MarketStorage is IFedMarket {
-    /// @dev Upper bound on the committee size, which bounds the O(k^2) draw.
-    uint256 internal constant MAX_COMMITTEE = 32;
+    /// @dev Upper bound on the committee size (bounds the O(k^2) draw; with quorum > k/2 and
+    /// quorum <= MAX_QUORUM it can be at most 2 * MAX_QUORUM - 1).
+    uint256 internal constant MAX_COMMITTEE = 21;
+    /// @dev Upper bound on the quorum: the first quorum - 1 matching revealers are recorded in the
+    /// result's tally word (16-bit count + 10 x 24-bit member index) so the finalizing reveal can
+    /// pay their fees at once, leaving no vote to settle on the honest path.
+    uint256 internal constant MAX_QUORUM = 11;
+    /// @dev Member indices are stored in 24 bits in the tally word.
+    uint256 internal constant MAX_PARTICIPANTS = 1 << 24;
     /// @dev Non-zero placeholder for slots later overwritten (keeps writes non-zero -> non-zero).
     bytes32 internal constant SENTINEL = bytes32(uint256(1));
 
@@ -20,8 +27,10 @@ abstract contract MarketStorage is IFedMarket {
 
     uint8 internal constant VOTE_NONE = 0;
     uint8 internal constant VOTE_COMMITTED = 1;
-    uint8 internal constant VOTE_REVEALED = 2; // revealed before finalization: earns the fee if it matches
-    uint8 internal constant VOTE_REVEALED_LATE = 3; // revealed after the quorum was reached
+    /// @dev Revealed in an attempt that has not finalized (yet): settled later (slash if the
+    /// attempt finalized with another result). Matching revealers are settled by the finalizing
+    /// reveal, and reveals after finalization are judged on the spot, so neither stays REVEALED.
+    uint8 internal constant VOTE_REVEALED = 2;
 
     /// @dev The hot slot of a task (248 bits). `round` is 1-based; `rounds + 1` once finished.
     struct Clock {
@@ -106,7 +115,8 @@ abstract contract MarketStorage is IFedMarket {
     mapping(uint256 task => mapping(address account => bytes32)) internal _votes;
     mapping(uint256 task => mapping(address account => bytes32)) internal _pubkeys;
     mapping(uint256 task => mapping(uint256 index => address)) internal _memberAt;
-    /// @dev keccak(task, round, attempt, resultHash) => number of reveals of that result.
+    /// @dev keccak(task, round, attempt, resultHash) => tally word: bits 0..15 the number of
+    /// reveals of that result, then up to 10 x 24-bit member indices of its pre-quorum revealers.
     mapping(bytes32 key => uint256) internal _tally;
     /// @dev claimed bitmap per (task, round), bit = member index.
     mapping(uint256 task => mapping(uint256 round => mapping(uint256 word => uint256))) internal _claimed;

@@ -5,10 +5,11 @@ import {TaskEscrow} from "./TaskEscrow.sol";
 
 /// @title Membership: joining with a stake, settling votes (slash or fee), withdrawing
 /// @notice A member's stake sits in its packed `Member` slot as `balance`. Each member has at most
-/// one unsettled committee vote (its last one); it is settled lazily when the member commits
-/// again, withdraws, or when anyone calls `settle` after the vote's reveal window:
-/// committed but never revealed -> slashed; revealed a result other than the finalized one ->
-/// slashed; revealed the finalized result before the quorum was reached -> earns the committee fee.
+/// one unsettled committee vote (its last one). Votes for the finalized result are settled by the
+/// reveal that completes the quorum (those q members earn the committee fee) or, after it, on
+/// the spot; what is left is settled lazily when the member commits again, withdraws, or when
+/// anyone calls `settle` after the vote's reveal window: committed but never revealed ->
+/// slashed; revealed a result other than the finalized one -> slashed.
 /// A slash takes `stake * slashBps / 10000` (capped at the balance) into the task's slash pool,
 /// which joins the next finalized round's reward budget (or the requester's refund).
 abstract contract Membership is TaskEscrow {
@@ -94,6 +95,9 @@ abstract contract Membership is TaskEscrow {
     }
 
     /// @dev Applies the outcome of `account`'s settleable last vote to `m` (caller stores `m`).
+    /// Honest votes never get here: the finalizing reveal settles the quorum and later reveals are
+    /// judged on the spot. Left: a commitment never revealed (slash), or a reveal in an attempt
+    /// that later finalized with a different result (slash), or in a failed attempt (no slash).
     function _settle(uint256 task, Clock memory c, Member memory m, address account)
         internal
         returns (Member memory)
@@ -101,23 +105,13 @@ abstract contract Membership is TaskEscrow {
         uint8 state = m.voteState;
         m.voteState = VOTE_NONE;
         if (state == VOTE_COMMITTED) return _slash(task, m, account);
-        if (m.voteRound == c.round) return m; // a failed attempt: differing reveals are not punished
-        bytes32 result = _votes[task][account];
-        uint256 votes = _tally[_tallyKey(task, m.voteRound, m.voteAttempt, result)];
-        if (votes >= c.quorum) {
-            // Only one result can reach a quorum (> k/2) in an attempt: this one was finalized.
-            if (state == VOTE_REVEALED) {
-                uint96 fee = _config[task].committeeFee;
-                m.balance += fee;
-                emit FeeEarned(task, m.voteRound, account, fee);
-            }
-            return m;
+        if (m.voteRound < c.round && _rounds[task][m.voteRound].attempt == m.voteAttempt) {
+            return _slash(task, m, account);
         }
-        if (_rounds[task][m.voteRound].attempt == m.voteAttempt) return _slash(task, m, account);
         return m;
     }
 
-    function _slash(uint256 task, Member memory m, address account) private returns (Member memory) {
+    function _slash(uint256 task, Member memory m, address account) internal returns (Member memory) {
         Config storage cfg = _config[task];
         uint256 amount = uint256(cfg.stake) * cfg.slashBps / 10_000;
         if (amount > m.balance) amount = m.balance;

@@ -15,6 +15,13 @@ import {Membership} from "./Membership.sol";
 /// `head = keccak256(abi.encode(prev, participant, digest, codec, numSamples))`, with prev = 0
 /// for the round's first update, and is emitted in `UpdateSubmitted`.
 abstract contract Rounds is Membership {
+    /// @dev A revealed result (keeps the reveal path under the stack limit).
+    struct Result {
+        bytes32 modelDigest;
+        uint64 modelCodec;
+        bytes32 rewardsRoot;
+    }
+
     /// @notice Registers the caller's model update for `round` (train phase only, once per round).
     /// @param task the task id
     /// @param round the current round (1-based)
@@ -90,26 +97,69 @@ abstract contract Rounds is Membership {
         bytes32 salt
     ) external {
         Clock memory c = _loadClock(task);
-        (bool late, uint256 start) = _revealWindow(task, c, round, attempt);
+        bool late = _revealWindow(task, c, round, attempt);
+        Result memory r = Result(modelDigest, modelCodec, rewardsRoot);
         bytes32 opened = keccak256(abi.encode(modelDigest, modelCodec, rewardsRoot, salt, msg.sender));
         if (opened != _votes[task][msg.sender]) revert FedMarketRevealMismatch(task, round, msg.sender);
-        bytes32 result = _resultHash(modelDigest, modelCodec, rewardsRoot);
+        _count(task, c, round, attempt, late, r);
+    }
+
+    /// @dev Records a valid reveal in its result's tally word; finalizes on the quorum-th one.
+    function _count(uint256 task, Clock memory c, uint16 round, uint8 attempt, bool late, Result memory r) private {
+        bytes32 result = _resultHash(r.modelDigest, r.modelCodec, r.rewardsRoot);
         _votes[task][msg.sender] = result;
-        _members[task][msg.sender].voteState = late ? VOTE_REVEALED_LATE : VOTE_REVEALED;
-        uint256 votes = ++_tally[_tallyKey(task, round, attempt, result)];
-        emit Revealed(task, round, msg.sender, attempt, modelDigest, modelCodec, rewardsRoot, uint16(votes));
-        if (!late && votes == c.quorum) {
-            _finalize(task, c, attempt, start, modelDigest, modelCodec, rewardsRoot);
+        bytes32 key = _tallyKey(task, round, attempt, result);
+        uint256 word = _tally[key];
+        uint256 votes = (word & 0xffff) + 1;
+        emit Revealed(task, round, msg.sender, attempt, r.modelDigest, r.modelCodec, r.rewardsRoot, uint16(votes));
+        if (late) {
+            _tally[key] = word + 1;
+            _judgeLate(task, round, result);
+        } else if (votes < c.quorum) {
+            Member storage m = _members[task][msg.sender];
+            _tally[key] = (word + 1) | (uint256(m.index1 - 1) << (16 + 24 * (votes - 1)));
+            m.voteState = VOTE_REVEALED;
+        } else {
+            _tally[key] = word + 1;
+            _finalize(task, c, attempt, r);
+            _payQuorum(task, round, word, votes - 1);
         }
     }
 
+    /// @dev A reveal after finalization: settled now (slash unless it matches the finalized result).
+    function _judgeLate(uint256 task, uint16 round, bytes32 result) private {
+        RoundRecord storage rec = _rounds[task][round];
+        Member memory m = _members[task][msg.sender];
+        m.voteState = VOTE_NONE;
+        if (result != _resultHash(rec.modelDigest, rec.modelCodec, rec.rewardsRoot)) {
+            m = _slash(task, m, msg.sender);
+        }
+        _members[task][msg.sender] = m;
+    }
+
+    /// @dev Credits the committee fee to the `peers` earlier matching revealers recorded in the
+    /// tally word and to the caller, and settles their votes.
+    function _payQuorum(uint256 task, uint16 round, uint256 word, uint256 peers) private {
+        uint96 fee = _config[task].committeeFee;
+        for (uint256 i; i < peers; ++i) {
+            _credit(task, round, _memberAt[task][(word >> (16 + 24 * i)) & 0xffffff], fee);
+        }
+        _credit(task, round, msg.sender, fee);
+    }
+
+    function _credit(uint256 task, uint16 round, address account, uint96 fee) private {
+        Member storage m = _members[task][account];
+        m.balance += fee;
+        m.voteState = VOTE_NONE;
+        emit FeeEarned(task, round, account, fee);
+    }
+
     /// @dev Checks the caller has an open commitment for (round, attempt) and that its reveal window
-    /// is open. `late` means the round was already finalized in this attempt; `start` is the
-    /// attempt's start time (only when not late).
+    /// is open. `late` means the round was already finalized in this attempt.
     function _revealWindow(uint256 task, Clock memory c, uint16 round, uint8 attempt)
         private
         view
-        returns (bool late, uint256 start)
+        returns (bool late)
     {
         Member memory m = _members[task][msg.sender];
         if (m.index1 == 0) revert FedMarketNotMember(task, msg.sender);
@@ -117,40 +167,33 @@ abstract contract Rounds is Membership {
             revert FedMarketNoCommitment(task, round, attempt, msg.sender);
         }
         if (round == c.round) {
-            (Phase p, uint256 current, uint256 attemptStart) = _phaseAt(c, block.timestamp);
+            (Phase p, uint256 current,) = _phaseAt(c, block.timestamp);
             if (p != Phase.Reveal || current != attempt) revert FedMarketRevealClosed(task, round, attempt);
-            return (false, attemptStart);
+            return false;
         }
         // The round was finalized; reveals for its finalizing attempt stay open until its window ends.
         if (round + 1 == c.round && block.timestamp < c.roundStart && _rounds[task][round].attempt == attempt) {
-            return (true, 0);
+            return true;
         }
         revert FedMarketRevealClosed(task, round, attempt);
     }
 
-    function _finalize(
-        uint256 task,
-        Clock memory c,
-        uint256 attempt,
-        uint256 attemptStart,
-        bytes32 modelDigest,
-        uint64 modelCodec,
-        bytes32 rewardsRoot
-    ) private {
+    function _finalize(uint256 task, Clock memory c, uint256 attempt, Result memory r) private {
+        (,, uint256 attemptStart) = _phaseAt(c, block.timestamp);
         (uint256 budget, bool last) = _allocate(task, c.round, c.quorum);
         uint40 revealEnd = uint40(attemptStart + c.trainDuration + c.commitDuration + c.revealDuration);
         RoundRecord storage rec = _rounds[task][c.round];
-        rec.modelDigest = modelDigest;
-        rec.rewardsRoot = rewardsRoot;
+        rec.modelDigest = r.modelDigest;
+        rec.rewardsRoot = r.rewardsRoot;
         rec.updateCommitment = _updateHead[task];
-        rec.modelCodec = modelCodec;
+        rec.modelCodec = r.modelCodec;
         rec.submissions = c.submissions;
         rec.attempt = uint8(attempt);
         rec.votes = c.quorum;
         rec.finalizedAt = uint40(block.timestamp);
         rec.revealEnd = revealEnd;
         rec.budget = uint128(budget);
-        _seedBase[task] = keccak256(abi.encode(_config[task].seed0, modelDigest, rewardsRoot));
+        _seedBase[task] = keccak256(abi.encode(_config[task].seed0, r.modelDigest, r.rewardsRoot));
         Clock storage clock = _clock[task];
         clock.round = c.round + 1;
         clock.roundStart = revealEnd;

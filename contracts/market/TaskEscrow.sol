@@ -103,7 +103,7 @@ abstract contract TaskEscrow is MarketStorage, ReentrancyGuardTransient {
         if (p.committeeSize == 0 || p.committeeSize > MAX_COMMITTEE) {
             revert FedMarketBadCommitteeSize(p.committeeSize, MAX_COMMITTEE);
         }
-        if (p.quorum > p.committeeSize || 2 * uint256(p.quorum) <= p.committeeSize) {
+        if (p.quorum > p.committeeSize || 2 * uint256(p.quorum) <= p.committeeSize || p.quorum > MAX_QUORUM) {
             revert FedMarketBadQuorum(p.quorum, p.committeeSize);
         }
         if (p.joinDuration == 0 || p.trainDuration == 0 || p.commitDuration == 0 || p.revealDuration == 0) {
@@ -113,6 +113,9 @@ abstract contract TaskEscrow is MarketStorage, ReentrancyGuardTransient {
         uint256 needed = p.minSubmissions > p.committeeSize ? p.minSubmissions : p.committeeSize;
         if (p.maxParticipants < needed) {
             revert FedMarketParticipantCapTooSmall(p.maxParticipants, needed);
+        }
+        if (p.maxParticipants > MAX_PARTICIPANTS) {
+            revert FedMarketParticipantCapTooLarge(p.maxParticipants, MAX_PARTICIPANTS);
         }
         if (p.slashBps > 10_000) revert FedMarketSlashTooLarge(p.slashBps);
         uint256 fees = uint256(p.committeeFee) * p.quorum;

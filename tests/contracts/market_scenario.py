@@ -1,0 +1,150 @@
+"""Drivers shared by the FedMarket tests and scripts/bench_gas.py: parameters, time travel, a round."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain import ChainBackend
+from ledger.cid import DAG_PB, RAW, Cid
+from ledger.market import FedMarket
+from ledger.market_types import TaskParams
+from ledger.merkle import RewardTree, build_reward_tree
+
+ETHER = 10**18
+
+
+def cid_of(text: str, codec: int = RAW) -> Cid:
+    """A deterministic CID for test content."""
+    return Cid(codec, hashlib.sha256(text.encode()).digest())
+
+
+def default_params(**overrides: object) -> TaskParams:
+    """Small, valid task parameters (3 rounds, committee 3 of quorum 2)."""
+    params = TaskParams(
+        manifest=cid_of("manifest", DAG_PB),
+        genesis=cid_of("genesis"),
+        bounty=9 * ETHER,
+        rounds=3,
+        max_participants=10,
+        min_submissions=2,
+        committee_size=3,
+        quorum=2,
+        join_duration=100,
+        train_duration=100,
+        commit_duration=50,
+        reveal_duration=50,
+        stake=ETHER,
+        slash_bps=5_000,
+        committee_fee=ETHER // 100,
+        max_retries=1,
+    )
+    return replace(params, **overrides)
+
+
+def pubkey_of(i: int) -> bytes:
+    """A 33-byte compressed-style public key for member ``i``."""
+    return bytes([2 + i % 2]) + hashlib.sha256(f"pk{i}".encode()).digest()
+
+
+def goto(chain: ChainBackend, when: int) -> None:
+    """Mine a block at ``when`` (no-op if the chain is already past it)."""
+    now = chain.timestamp()
+    if when > now:
+        chain.increase_time(when - now)
+
+
+@dataclass
+class Env:
+    """A market with one task and its members."""
+
+    chain: ChainBackend
+    market: FedMarket
+    task: int
+    requester: LocalAccount
+    members: list[LocalAccount]
+    params: TaskParams
+    by_address: dict[str, LocalAccount] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_address = {a.address: a for a in self.members}
+
+
+def make_env(
+    chain: ChainBackend,
+    n_members: int,
+    params: TaskParams | None = None,
+    market: FedMarket | None = None,
+    accounts: list[LocalAccount] | None = None,
+) -> Env:
+    """Deploy (or reuse) a market, create a task from account 0, join ``n_members`` accounts 1..n."""
+    accounts = accounts or chain.accounts
+    requester = accounts[0]
+    params = params or default_params()
+    market = market or FedMarket.deploy(chain, sender=requester)
+    task = market.create_task(params, sender=requester)
+    members = accounts[1 : 1 + n_members]
+    for i, account in enumerate(members):
+        market.join(task, pubkey_of(i), sender=account)
+    return Env(chain, market, task, requester, members, params)
+
+
+def rewards_for(env: Env, budget: int, accounts: list[str]) -> RewardTree:
+    """An even split of ``budget`` among ``accounts`` (remainder to the first)."""
+    share = budget // len(accounts)
+    amounts = [share] * len(accounts)
+    amounts[0] += budget - share * len(accounts)
+    return build_reward_tree(zip(accounts, amounts, strict=True))
+
+
+def round_budget(params: TaskParams, round_: int, slash_pool: int = 0) -> int:
+    """The reward budget a round gets when it finalizes."""
+    share = params.bounty // params.rounds
+    if round_ == params.rounds:
+        share = params.bounty - share * (params.rounds - 1)
+    return share - params.committee_fee * params.quorum + slash_pool
+
+
+@dataclass
+class RoundResult:
+    """What ``play_round`` did."""
+
+    round: int
+    attempt: int
+    model: Cid
+    tree: RewardTree
+    committee: list[LocalAccount]
+    receipts: dict[str, list] = field(default_factory=dict)
+
+
+def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_all: bool = True) -> RoundResult:
+    """Train phase: submit; commit phase: the whole committee commits the same result; reveal.
+
+    Starts at the current attempt's train window (travels there if pending).
+    """
+    m, task = env.market, env.task
+    state = m.round_state(task)
+    goto(env.chain, state.attempt_start)
+    state = m.round_state(task)
+    receipts: dict[str, list] = {"submit": [], "commit": [], "reveal": []}
+    submitters = env.members if submitters is None else submitters
+    for i, account in enumerate(submitters):
+        update = cid_of(f"update-{state.round}-{i}")
+        receipts["submit"].append(m.submit_update(task, state.round, update, 100 + i, sender=account))
+    goto(env.chain, state.train_end)
+    committee = [env.by_address[a] for a in m.committee(task, state.round, state.attempt)]
+    model = cid_of(f"model-{state.round}")
+    budget = round_budget(env.params, state.round, m.funds(task)[1])
+    tree = rewards_for(env, budget, [a.address for a in submitters])
+    salt = hashlib.sha256(f"salt-{state.round}".encode()).digest()
+    for account in committee:
+        receipts["commit"].append(m.commit(task, state.round, model, tree.root, salt, sender=account))
+    goto(env.chain, state.commit_end)
+    revealers = committee if reveal_all else committee[: env.params.quorum]
+    for account in revealers:
+        receipts["reveal"].append(
+            m.reveal(task, state.round, state.attempt, model, tree.root, salt, sender=account)
+        )
+    return RoundResult(state.round, state.attempt, model, tree, committee, receipts)
