@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from eth.exceptions import Revert as EVMRevert
+from eth.vm.forks.prague import PragueVM
 from eth.vm.spoof import SpoofTransaction
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.main import _execute_and_revert_transaction
@@ -97,6 +98,9 @@ class PyEvmChain(ChainBackend):
         Args:
             accounts: how many funded development accounts.
             balance_eth: each account's starting balance, in ether.
+
+        Raises:
+            ChainError: the installed eth-tester does not run the Prague fork.
         """
         backend = _RevertDataBackend.from_mnemonic(
             DEV_MNEMONIC,
@@ -104,6 +108,11 @@ class PyEvmChain(ChainBackend):
             hd_path=DEV_HD_PATH,
             genesis_state_overrides={"balance": to_wei(balance_eth, "ether")},
         )
+        # Gas must match anvil --hardfork prague to the unit: refuse any other fork rather
+        # than drift silently if eth-tester's default changes.
+        vm = backend.chain.get_vm()
+        if type(vm).fork != PragueVM.fork:
+            raise ChainError(f"eth-tester runs fork {type(vm).fork!r}, expected {PragueVM.fork!r}")
         self.tester = EthereumTester(backend)
         self.w3 = Web3(_RevertDataProvider(self.tester))
         self.chain_id = int(self.w3.eth.chain_id)

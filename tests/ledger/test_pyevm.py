@@ -12,6 +12,7 @@ def test_fresh_chain_parameters() -> None:
         assert len(chain.accounts) == 3
         assert chain.w3.eth.get_balance(chain.accounts[2].address) == 5 * 10**18
         assert chain.block_number() == 0
+        assert type(chain.tester.backend.chain.get_vm()).fork == "prague"  # as anvil's
 
 
 def test_revert_answer_carries_raw_data(pyevm_chain: PyEvmChain) -> None:
