@@ -167,6 +167,7 @@ class FedAvgAccumulator:
         capped_weight(1, max_samples)  # validate early
         self.total_weight = 0
         self.count = 0
+        self._finished = False
 
     def add(self, update: ClientUpdate) -> None:
         """Add ``weight * update.delta`` elementwise in float64.
@@ -174,6 +175,8 @@ class FedAvgAccumulator:
         Raises:
             AggregationError: the update's size differs from the accumulator's.
         """
+        if self._finished:
+            raise AggregationError("cannot add to a finished FedAvgAccumulator")
         if update.delta.size != self._sum.size:
             raise AggregationError(
                 f"update has {update.delta.size} values, model has {self._sum.size}")
@@ -190,14 +193,22 @@ class FedAvgAccumulator:
         self.count += 1
 
     def result(self) -> np.ndarray:
-        """The weighted mean ``sum(w_i * d_i) / sum(w_i)`` (float64, a new array).
+        """The weighted mean ``sum(w_i * d_i) / sum(w_i)`` (float64).
+
+        Divides the accumulator in place (no second model in memory), so it finishes
+        the accumulator: call it once, after the last :meth:`add`.
 
         Raises:
             EmptyAggregationError: nothing was added.
+            AggregationError: called twice.
         """
         if self.count == 0:
             raise EmptyAggregationError("FedAvg needs at least one update")
-        return self._sum / float(self.total_weight)
+        if self._finished:
+            raise AggregationError("FedAvgAccumulator.result() was already called")
+        self._finished = True
+        np.divide(self._sum, float(self.total_weight), out=self._sum)
+        return self._sum
 
 
 def fedavg(updates: Iterable[ClientUpdate], *, max_samples: int | None = None) -> Aggregate:

@@ -74,6 +74,11 @@ def test_accumulator_memory_is_one_model_whatever_the_count() -> None:
         acc.add(ClientUpdate(delta=rng.standard_normal(size, dtype=np.float32), num_samples=2))
     assert acc.count == 20 and acc.total_weight == 40
     assert acc._sum.nbytes + acc._scratch.nbytes == held
+    assert acc.result() is acc._sum  # divided in place: still one model
+    with pytest.raises(AggregationError):
+        acc.result()
+    with pytest.raises(AggregationError):
+        acc.add(ClientUpdate(delta=np.zeros(size, dtype=np.float32), num_samples=1))
 
 
 def test_chunked_accumulation_equals_plain_float64_arithmetic() -> None:

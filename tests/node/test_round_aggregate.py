@@ -69,6 +69,11 @@ def test_an_update_that_overflows_float32_is_excluded() -> None:
                              rule="fedavg")
     assert result.rejected == [(0, "AggregationError: applying this update overflows float32")]
     assert result.accepted == [1]
+    # large but cancelling: parent + delta stays finite, so it is accepted
+    result = aggregate_round(parent, [(_file([-3e38, 0.0], [0.0]), 1)], layout=LAYOUT,
+                             rule="fedavg")
+    assert result.accepted == [0]
+    assert _weights(result.model_bytes)["fc.weight"] == [0.0, 1.0]
 
 
 def test_result_is_independent_of_submission_order() -> None:
