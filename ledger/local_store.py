@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ledger.cid import DAG_PB, Cid
-from ledger.content_errors import BlockNotFoundError
+from ledger.content_errors import BlockNotFoundError, ContentError
 from ledger.dag_pb import decode_node
 from ledger.store import ContentStore
 from ledger.unixfs import CHUNK_SIZE, iter_blocks, read_file
@@ -97,7 +97,11 @@ class LocalStore(ContentStore):
         return read_file(cid, self._read_block, source=str(self._blocks))
 
     def has(self, cid: Cid) -> bool:
-        """Tell whether every block of ``cid``'s DAG is present (hashes not checked)."""
+        """Tell whether every block of ``cid``'s DAG is present.
+
+        Hashes are not checked (``get`` does that); a node too corrupted to list its
+        links counts as absent.
+        """
         stack = [cid]
         while stack:
             current = stack.pop()
@@ -109,6 +113,8 @@ class LocalStore(ContentStore):
             try:
                 node = decode_node(path.read_bytes())
             except FileNotFoundError:
+                return False
+            except ContentError:  # a corrupted node: the store cannot serve this DAG
                 return False
             stack.extend(link.cid for link in node.links)
         return True

@@ -74,6 +74,8 @@ def test_a_flipped_byte_in_the_root_node_makes_get_fail(store: LocalStore) -> No
         store.get(cid)
 
     assert info.value.expected == str(cid)
+    path.write_bytes(b"\x0d garbage")  # no longer parses as dag-pb at all
+    assert not store.has(cid)
 
 
 def test_a_flipped_byte_in_a_single_block_file_makes_get_fail(store: LocalStore) -> None:
