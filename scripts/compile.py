@@ -38,11 +38,13 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import solcx
 from solcx.exceptions import SolcError
+from solcx.wrapper import get_solc_version
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS_DIR = REPO_ROOT / "contracts"
@@ -101,8 +103,8 @@ def find_solc() -> Path:
     candidates = [forced] if forced else [shutil.which("solc")]
     for candidate in filter(None, candidates):
         try:
-            version = solcx.get_solc_version(candidate)
-        except (OSError, SolcError) as err:
+            version = get_solc_version(candidate)  # the binary's own --version
+        except (OSError, SolcError, subprocess.CalledProcessError) as err:
             if forced:
                 raise CompileError(f"$FEDLEDGER_SOLC={forced} does not run: {err}") from err
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -176,3 +177,37 @@ def test_shim_output_over_64k_is_complete_and_imports_resolve() -> None:
 def test_shim_rejects_unknown_option() -> None:
     result = subprocess.run([str(SHIM), "--bogus"], check=False, capture_output=True, text=True)
     assert result.returncode == 1 and "unrecognised option '--bogus'" in result.stderr
+
+
+def _fake_solc(directory: Path, version: str) -> Path:
+    fake = directory / "solc"
+    fake.write_text(f"#!/bin/sh\necho 'solc, the solidity compiler'\necho 'Version: {version}'\n")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_native_solc_of_pinned_version_is_preferred(
+    compiler: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FEDLEDGER_SOLC", raising=False)
+    fake = _fake_solc(tmp_path, "0.8.28+commit.7893614a.Linux.g++")
+    monkeypatch.setenv("PATH", f"{tmp_path}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    assert compiler.find_solc() == fake
+
+
+def test_native_solc_of_other_version_falls_back_to_shim(
+    compiler: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FEDLEDGER_SOLC", raising=False)
+    _fake_solc(tmp_path, "0.8.20+commit.a1b79de6.Linux.g++")
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert compiler.find_solc() == compiler.SHIM
+
+
+def test_forced_solc_of_other_version_is_an_error(
+    compiler: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _fake_solc(tmp_path, "0.8.20+commit.a1b79de6.Linux.g++")
+    monkeypatch.setenv("FEDLEDGER_SOLC", str(fake))
+    with pytest.raises(compiler.CompileError, match="0.8.20, need 0.8.28"):
+        compiler.find_solc()
