@@ -8,6 +8,9 @@ Update payloads are DELTAS (local weights minus parent weights). The parent mode
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -197,3 +200,37 @@ def test_output_is_canonical_model_file() -> None:
                                          "fedledger.rule_params": '{"trim_fraction":0.0}'})
     assert result.model_bytes == expected
     assert str(cid_of(result.model_bytes)) == str(cid_of(expected))
+
+
+
+_REPLAY_SCRIPT = """
+import hashlib, sys
+import numpy as np
+import torch
+torch.set_num_threads(int(sys.argv[1]))
+from node.codec import encode_tensors
+from node.round_aggregate import aggregate_round
+rng = np.random.default_rng(11)
+layout = {"a": ((300, 7), "F32"), "b": ((13,), "F32")}
+def model():
+    return encode_tensors({"a": rng.standard_normal((300, 7), dtype=np.float32),
+                           "b": rng.standard_normal(13, dtype=np.float32)})
+parent = model()
+updates = [(model(), int(n)) for n in rng.integers(1, 500, size=9)]
+for rule, params in [("fedavg", {}), ("fedadam", {}), ("trimmed_mean", {"trim_fraction": 0.2}),
+                     ("krum", {"byzantine": 2})]:
+    out = aggregate_round(parent, updates, layout=layout, rule=rule, rule_params=params,
+                          max_samples=200)
+    print(rule, hashlib.sha256(out.model_bytes).hexdigest())
+"""
+
+
+def test_same_bytes_across_processes_and_thread_counts() -> None:
+    outputs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        done = subprocess.run([sys.executable, "-c", _REPLAY_SCRIPT, threads],
+                              capture_output=True, text=True, check=True, env=env, timeout=120)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 4
