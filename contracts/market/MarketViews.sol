@@ -59,7 +59,8 @@ abstract contract MarketViews is Rewards {
     }
 
     /// @notice The current round, attempt, phase, windows, submissions, update commitment,
-    /// committee seed and parent model, at the current block time.
+    /// committee seed and parent model, at the current block time. Once Finished, only
+    /// `attemptStart` is set: the end of the last reveal window, when payouts open.
     /// @param task the task id
     function roundState(uint256 task) external view returns (RoundState memory s) {
         Clock memory c = _loadClock(task);
@@ -69,8 +70,8 @@ abstract contract MarketViews is Rewards {
         s.attempt = attempt > type(uint8).max ? type(uint8).max : uint8(attempt);
         s.submissions = c.submissions;
         s.updateCommitment = c.submissions == 0 ? bytes32(0) : _updateHead[task];
+        s.attemptStart = uint40(start); // Finished: when payouts open (the last reveal window's end)
         if (p == Phase.Finished || p == Phase.Cancelled) return s;
-        s.attemptStart = uint40(start);
         s.trainEnd = uint40(start + c.trainDuration);
         s.commitEnd = s.trainEnd + c.commitDuration;
         s.revealEnd = s.commitEnd + c.revealDuration;

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
+import pytest
 from eth_account.signers.local import LocalAccount
 
-from ledger.chain import ChainBackend
+from ledger.chain import ChainBackend, custom_error
 from ledger.cid import DAG_PB, RAW, Cid
 from ledger.market import FedMarket
 from ledger.market_types import TaskParams
@@ -148,3 +151,22 @@ def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_al
             m.reveal(task, state.round, state.attempt, model, tree.root, salt, sender=account)
         )
     return RoundResult(state.round, state.attempt, model, tree, committee, receipts)
+
+
+@contextmanager
+def reverts(name: str, **expected: object) -> Iterator[pytest.ExceptionInfo]:
+    """Expect the custom error ``name`` with (a subset of) these argument values."""
+    with pytest.raises(custom_error(name)) as info:
+        yield info
+    for key, value in expected.items():
+        assert info.value.error_args[key] == value, (key, info.value.error_args)
+
+
+def balance(chain: ChainBackend, address: str) -> int:
+    """ETH balance in wei."""
+    return int(chain.w3.eth.get_balance(address))
+
+
+def gas_cost(receipt: dict) -> int:
+    """Wei spent on gas by a receipt."""
+    return int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
