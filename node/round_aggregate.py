@@ -34,6 +34,7 @@ from node.aggregate import (
     EmptyAggregationError,
     NonFiniteResultError,
     RuleParamsError,
+    capped_weight,
 )
 from node.codec import (
     CodecError,
@@ -114,6 +115,7 @@ def aggregate_round(
     """
     layout = {name: (tuple(shape), dtype) for name, (shape, dtype) in sorted(layout.items())}
     round_rule = make_rule(rule, rule_params)
+    capped_weight(1, max_samples)  # a bad cap is the task's error, not an update's
     if scoring not in ("samples", "leave_one_out"):
         raise RuleParamsError(f"unknown scoring {scoring!r}")
     if scoring == "leave_one_out" and evaluate is None:
@@ -159,8 +161,9 @@ def aggregate_round(
 
     new, new_state, used = weights_from(order, record=True)
     accepted = sorted(valid[position] for position in used)
+    accepted_set = set(accepted)
     for index in valid:
-        if index not in accepted:
+        if index not in accepted_set:
             rejected[index] = f"not selected by {rule}"
     model_bytes = _encode_model(new, new_state, layout, round_rule, rule_params, round_index)
 
