@@ -9,17 +9,17 @@ contract RevertProbe {
     /// @notice Raised by `failWithValue`: carries a number and an address.
     /// @param x the number passed in
     /// @param who the caller
-    error RevertProbe__TooLarge(uint256 x, address who);
+    error RevertProbeTooLarge(uint256 x, address who);
 
     /// @notice Raised by `failWithMany`: several types at once, including dynamic ones.
     /// @param id an identifier
     /// @param digest a 32-byte value
     /// @param flag a boolean
     /// @param note a string
-    error RevertProbe__Mixed(uint64 id, bytes32 digest, bool flag, string note);
+    error RevertProbeMixed(uint64 id, bytes32 digest, bool flag, string note);
 
     /// @notice Raised by `failEmpty`: a custom error with no arguments.
-    error RevertProbe__Empty();
+    error RevertProbeEmpty();
 
     /// @notice Emitted by `setValue` after the value changed.
     /// @param setter who set it
@@ -40,10 +40,10 @@ contract RevertProbe {
         _limit = limit_;
     }
 
-    /// @notice Stores `newValue`; reverts with RevertProbe__TooLarge above the limit.
+    /// @notice Stores `newValue`; reverts with RevertProbeTooLarge above the limit.
     /// @param newValue the value to store
     function setValue(uint256 newValue) external {
-        if (newValue > _limit) revert RevertProbe__TooLarge(newValue, msg.sender);
+        if (newValue > _limit) revert RevertProbeTooLarge(newValue, msg.sender);
         uint256 old = _value;
         _value = newValue;
         emit ValueSet(msg.sender, old, newValue);
@@ -59,20 +59,20 @@ contract RevertProbe {
         return _limit;
     }
 
-    /// @notice Always reverts with RevertProbe__TooLarge(x, msg.sender).
+    /// @notice Always reverts with RevertProbeTooLarge(x, msg.sender).
     /// @param x the number carried by the error
     function failWithValue(uint256 x) external view {
-        revert RevertProbe__TooLarge(x, msg.sender);
+        revert RevertProbeTooLarge(x, msg.sender);
     }
 
-    /// @notice Always reverts with RevertProbe__Mixed.
+    /// @notice Always reverts with RevertProbeMixed.
     function failWithMany(uint64 id, bytes32 digest, bool flag, string calldata note) external pure {
-        revert RevertProbe__Mixed(id, digest, flag, note);
+        revert RevertProbeMixed(id, digest, flag, note);
     }
 
-    /// @notice Always reverts with RevertProbe__Empty.
+    /// @notice Always reverts with RevertProbeEmpty.
     function failEmpty() external pure {
-        revert RevertProbe__Empty();
+        revert RevertProbeEmpty();
     }
 
     /// @notice Reverts with Error(string) when `ok` is false.
@@ -99,9 +99,9 @@ contract RevertProbe {
         revert();
     }
 
-    /// @notice Accepts ether; reverts with RevertProbe__TooLarge when more than the limit.
+    /// @notice Accepts ether; reverts with RevertProbeTooLarge when more than the limit.
     function deposit() external payable {
-        if (msg.value > _limit) revert RevertProbe__TooLarge(msg.value, msg.sender);
+        if (msg.value > _limit) revert RevertProbeTooLarge(msg.value, msg.sender);
         emit Deposited(msg.sender, msg.value);
     }
 
@@ -110,14 +110,14 @@ contract RevertProbe {
     /// @param fail whether to revert after the write
     function setThenMaybeFail(uint256 newValue, bool fail) external {
         _value = newValue;
-        if (fail) revert RevertProbe__TooLarge(newValue, msg.sender);
+        if (fail) revert RevertProbeTooLarge(newValue, msg.sender);
     }
 
     /// @notice Reverts when the current block timestamp is before `deadline`: lets a test
     ///         make estimation pass and execution fail by changing the chain in between.
     /// @param deadline the earliest timestamp at which the call succeeds
     function failBefore(uint256 deadline) external {
-        if (block.timestamp < deadline) revert RevertProbe__TooLarge(deadline, msg.sender);
+        if (block.timestamp < deadline) revert RevertProbeTooLarge(deadline, msg.sender);
         _value = deadline;
     }
 }

@@ -7,7 +7,7 @@
         probe = Contract.deploy(chain, "RevertProbe", 100, sender=alice)
         try:
             probe.transact("setValue", 101, sender=alice)
-        except custom_error("RevertProbe__TooLarge") as err:
+        except custom_error("RevertProbeTooLarge") as err:
             print(err.x, err.who)
 
 ``PyEvmChain`` lives in ``ledger.chain.pyevm`` (not imported here: it needs the test extra

@@ -2,9 +2,9 @@
 
 Classes are made on first sight of an error in an ABI and cached by signature, so the same
 ``error Foo(uint256)`` declared in two contracts is one class, and
-``custom_error("RevertProbe__TooLarge")`` always returns the class a revert raises::
+``custom_error("RevertProbeTooLarge")`` always returns the class a revert raises::
 
-    with pytest.raises(custom_error("RevertProbe__TooLarge")) as info:
+    with pytest.raises(custom_error("RevertProbeTooLarge")) as info:
         probe.transact("setValue", 10**9, sender=alice)
     assert info.value.x == 10**9
 
@@ -91,7 +91,7 @@ def _scan_artifacts() -> None:
 
 
 def error_class_for_signature(signature: str) -> type[ContractCustomError]:
-    """The class for an exact signature such as ``"RevertProbe__TooLarge(uint256,address)"``.
+    """The class for an exact signature such as ``"RevertProbeTooLarge(uint256,address)"``.
 
     Raises:
         ArtifactError: no ABI seen so far (nor any artifact) declares it.

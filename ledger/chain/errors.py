@@ -12,7 +12,7 @@
             ├── RevertWithReason      Error(string): ``require(cond, "msg")`` (.reason)
             ├── PanicError            Panic(uint256): assert, overflow, /0 ... (.code)
             └── ContractCustomError   any Solidity custom error (.error_name, .error_args)
-                └── one class per error signature, e.g. RevertProbe__TooLarge
+                └── one class per error signature, e.g. RevertProbeTooLarge
                     (built from the artifacts' ABIs, see ``ledger.chain.custom_errors``)
 
 A bare ``revert()``, an out-of-gas, or an unknown selector is a plain ``TransactionReverted``
@@ -147,7 +147,7 @@ class ContractCustomError(TransactionReverted):
     """Base of every decoded Solidity custom error.
 
     Subclasses are generated, one per error signature (``ledger.chain.custom_errors``); catch
-    a specific one with ``pytest.raises(custom_error("RevertProbe__TooLarge"))``. Each argument
+    a specific one with ``pytest.raises(custom_error("RevertProbeTooLarge"))``. Each argument
     is also an attribute: ``err.x``, ``err.who``.
 
     Attributes:

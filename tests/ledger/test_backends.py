@@ -22,7 +22,7 @@ def test_time_gates_a_contract(chain: ChainBackend) -> None:
     alice = chain.accounts[0]
     probe = Contract.deploy(chain, "RevertProbe", 100, sender=alice)
     deadline = chain.timestamp() + 1000
-    with pytest.raises(custom_error("RevertProbe__TooLarge")) as info:
+    with pytest.raises(custom_error("RevertProbeTooLarge")) as info:
         probe.transact("failBefore", deadline, sender=alice)
     assert info.value.error_args == {"x": deadline, "who": alice.address}
     chain.increase_time(1000)

@@ -56,7 +56,7 @@ def test_struct_array_and_unnamed_arguments() -> None:
     [cls] = register_abi(
         [
             _error_abi(
-                "Probe__Shapes",
+                "ProbeShapes",
                 {
                     "name": "pair",
                     "type": "tuple",
@@ -69,7 +69,7 @@ def test_struct_array_and_unnamed_arguments() -> None:
             )
         ]
     )
-    assert cls.signature == "Probe__Shapes((address,uint8),address[])"
+    assert cls.signature == "ProbeShapes((address,uint8),address[])"
     data = _encode(cls.signature, ["(address,uint8)", "address[]"], [(ALICE, 7), [ALICE]])
     err = decode_revert(data)
     assert type(err) is cls
@@ -80,14 +80,14 @@ def test_struct_array_and_unnamed_arguments() -> None:
 
 
 def test_same_signature_one_class_same_name_two_signatures_ambiguous() -> None:
-    first = register_abi([_error_abi("Probe__Twice", {"name": "a", "type": "uint256"})])
-    again = register_abi([_error_abi("Probe__Twice", {"name": "other", "type": "uint256"})])
+    first = register_abi([_error_abi("ProbeTwice", {"name": "a", "type": "uint256"})])
+    again = register_abi([_error_abi("ProbeTwice", {"name": "other", "type": "uint256"})])
     assert first == again  # parameter names do not change the signature
-    register_abi([_error_abi("Probe__Twice", {"name": "a", "type": "address"})])
+    register_abi([_error_abi("ProbeTwice", {"name": "a", "type": "address"})])
     with pytest.raises(ArtifactError, match="ambiguous"):
-        custom_error("Probe__Twice")
-    assert custom_error("Probe__Twice(uint256)") is first[0]
-    assert custom_error("Probe__Twice(address)") is not first[0]
+        custom_error("ProbeTwice")
+    assert custom_error("ProbeTwice(uint256)") is first[0]
+    assert custom_error("ProbeTwice(address)") is not first[0]
 
 
 def test_unknown_custom_error_name() -> None:
@@ -96,7 +96,7 @@ def test_unknown_custom_error_name() -> None:
 
 
 def test_tree_roots() -> None:
-    cls = custom_error("RevertProbe__TooLarge")
+    cls = custom_error("RevertProbeTooLarge")
     for exc in (cls, RevertWithReason, PanicError):
         assert issubclass(exc, TransactionReverted)
     assert issubclass(ContractCustomError, ChainError) and issubclass(ChainError, LedgerError)

@@ -16,7 +16,7 @@ from ledger.chain import (
 )
 
 LIMIT = 100
-TOO_LARGE = "RevertProbe__TooLarge"
+TOO_LARGE = "RevertProbeTooLarge"
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_custom_error_in_call(chain: ChainBackend, probe: Contract) -> None:
 
 def test_custom_error_with_many_types_and_none(chain: ChainBackend, probe: Contract) -> None:
     digest = bytes(range(32))
-    with pytest.raises(custom_error("RevertProbe__Mixed")) as info:
+    with pytest.raises(custom_error("RevertProbeMixed")) as info:
         probe.call("failWithMany", 2**64 - 1, digest, True, "héllo")
     assert info.value.error_args == {
         "id": 2**64 - 1,
@@ -83,9 +83,9 @@ def test_custom_error_with_many_types_and_none(chain: ChainBackend, probe: Contr
         "flag": True,
         "note": "héllo",
     }
-    with pytest.raises(custom_error("RevertProbe__Empty")) as info:
+    with pytest.raises(custom_error("RevertProbeEmpty")) as info:
         probe.transact("failEmpty", sender=chain.accounts[0])
-    assert info.value.error_args == {} and str(info.value) == "RevertProbe__Empty()"
+    assert info.value.error_args == {} and str(info.value) == "RevertProbeEmpty()"
 
 
 def test_error_string_is_revert_with_reason(chain: ChainBackend, probe: Contract) -> None:
@@ -193,11 +193,11 @@ def test_same_gas_on_anvil_and_pyevm(anvil_chain: ChainBackend, pyevm_chain: Cha
         pay = probe.transact("deposit", sender=alice, value=1)["gasUsed"]
         used[label] = (deploy, first, second, pay)
     assert used["anvil"] == used["pyevm"]
-    assert used["anvil"] == (409323, 47448, 30348, 24788)
+    assert used["anvil"] == (409539, 47448, 30348, 24788)
 
 
 def test_custom_error_classes_are_shared_and_cached() -> None:
     cls = custom_error(TOO_LARGE)
-    assert cls is custom_error("RevertProbe__TooLarge(uint256,address)")
+    assert cls is custom_error("RevertProbeTooLarge(uint256,address)")
     assert issubclass(cls, ContractCustomError) and issubclass(cls, TransactionReverted)
-    assert cls.__name__ == TOO_LARGE and cls.selector.hex() == "a20706e0"
+    assert cls.__name__ == TOO_LARGE and cls.selector.hex() == "ed3d48ed"

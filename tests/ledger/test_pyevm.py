@@ -24,7 +24,7 @@ def test_revert_answer_carries_raw_data(pyevm_chain: PyEvmChain) -> None:
         error = answer["error"]
         assert error["code"] == 3 and error["message"] == "execution reverted"
         data = bytes.fromhex(error["data"][2:])
-        assert data[:4] == custom_error("RevertProbe__TooLarge").selector
+        assert data[:4] == custom_error("RevertProbeTooLarge").selector
         assert int.from_bytes(data[4:36], "big") == 9
 
 
