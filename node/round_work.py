@@ -1,0 +1,124 @@
+"""What a committee member computes for a round, and what claims and audits recompute.
+
+Everything here is a function of chain data (the task's parameters, the round's
+``UpdateSubmitted`` events in submission order) and content fetched by CID, so every
+honest member gets the same model CID and the same rewards root:
+
+* an update whose CID is malformed, whose content cannot be fetched, or whose bytes do
+  not decode against the architecture is excluded, and the reason recorded. Excluding
+  unavailable content (rather than waiting for it) is what keeps a participant that
+  registers a CID it never published from stalling the round;
+* the accepted updates are aggregated by ``node.round_aggregate.aggregate_round``;
+* the round's reward budget (its share of the bounty less the quorum's committee fees)
+  is split by the integer scores and committed to as a Merkle root of
+  ``(participant, amount)`` leaves with a non-zero amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ledger.cid import Cid
+from ledger.errors import LedgerError
+from ledger.manifest import TaskManifest
+from ledger.market_types import TaskParams, Update
+from ledger.merkle import RewardTree, build_reward_tree
+from ledger.unixfs import cid_of
+from node.codec import expected_layout
+from node.round_aggregate import aggregate_round
+from node.scores import reward_split
+from node.simulate import model_of
+
+__all__ = ["EMPTY_ROOT", "RoundOutcome", "compute_round", "round_budget"]
+
+EMPTY_ROOT = bytes(32)
+"""The rewards root of a round in which nobody earned anything."""
+
+Fetch = Callable[[Cid], bytes]
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """A round's deterministic result.
+
+    Attributes:
+        round: the round index.
+        model_bytes: the new global model file.
+        model: its CID.
+        rewards: ``(participant, amount)`` with amount > 0, in submission order.
+        rewards_root: the Merkle root over ``rewards`` (``EMPTY_ROOT`` if none).
+        excluded: ``(participant, reason)`` of every update left out.
+    """
+
+    round: int
+    model_bytes: bytes
+    model: Cid
+    rewards: tuple[tuple[str, int], ...]
+    rewards_root: bytes
+    excluded: tuple[tuple[str, str], ...]
+
+    def tree(self) -> RewardTree | None:
+        """The rewards tree (for proofs), or None when nobody is paid."""
+        return build_reward_tree(self.rewards) if self.rewards else None
+
+    def amount_of(self, account: str) -> int:
+        return next((amount for who, amount in self.rewards if who.lower() == account.lower()), 0)
+
+
+def round_budget(params: TaskParams, round_index: int) -> int:
+    """The part of the bounty the round's contributors share (the contract's allocation,
+    less the quorum's fees; slashed stake that joins the budget later is not split)."""
+    share = params.bounty // params.rounds
+    if round_index == params.rounds:
+        share = params.bounty - share * (params.rounds - 1)
+    return share - params.committee_fee * params.quorum
+
+
+def _fetch_all(updates: Sequence[Update], fetch: Fetch) -> tuple[list[bytes], dict[int, str]]:
+    payloads: list[bytes] = []
+    unavailable: dict[int, str] = {}
+    for index, update in enumerate(updates):
+        cid = update.cid
+        if cid is None:
+            unavailable[index] = f"codec {update.codec:#x} names no supported CID"
+            payloads.append(b"")
+            continue
+        try:
+            payloads.append(fetch(cid))
+        except LedgerError as err:
+            unavailable[index] = f"content unavailable: {err}"
+            payloads.append(b"")
+    return payloads, unavailable
+
+
+def compute_round(manifest: TaskManifest, params: TaskParams, round_index: int,
+                  parent_bytes: bytes, updates: Sequence[Update], fetch: Fetch) -> RoundOutcome:
+    """Recompute round ``round_index`` from its parent model and on-chain update list.
+
+    Args:
+        manifest: the task manifest (architecture, rule, caps).
+        params: the task's on-chain parameters (bounty, rounds, fee, quorum).
+        round_index: the round.
+        parent_bytes: the parent model file (already verified against its CID).
+        updates: the round's ``UpdateSubmitted`` events in submission order.
+        fetch: CID -> verified bytes; a ``LedgerError`` marks the update unavailable.
+
+    Raises:
+        CodecError: the parent model does not fit the architecture.
+    """
+    payloads, unavailable = _fetch_all(updates, fetch)
+    result = aggregate_round(
+        parent_bytes, [(data, u.num_samples) for data, u in zip(payloads, updates)],
+        layout=expected_layout(model_of(manifest)), rule=manifest.aggregation,
+        rule_params=manifest.aggregation_params, max_samples=manifest.max_samples,
+        round_index=round_index, scoring=manifest.reward_rule,
+    )
+    excluded = tuple(
+        (updates[i].participant, unavailable.get(i, reason)) for i, reason in result.rejected)
+    amounts = reward_split(list(result.scores), round_budget(params, round_index))
+    rewards = tuple((u.participant, a) for u, a in zip(updates, amounts) if a > 0)
+    root = build_reward_tree(rewards).root if rewards else EMPTY_ROOT
+    return RoundOutcome(round=round_index, model_bytes=result.model_bytes,
+                        model=cid_of(result.model_bytes), rewards=rewards,
+                        rewards_root=root, excluded=excluded)
