@@ -44,7 +44,7 @@ AGGREGATION_RULES = (
     "fedavgm",
     "krum",
     "median",
-    "multi_krum",
+    "multikrum",
     "norm_clip",
     "trimmed_mean",
 )

@@ -42,15 +42,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "digits": {
         **_COMMON,
-        "architecture": "cnn8x8",
+        "architecture": "mlp",
         "model_params": {"n_features": DIGITS_SCHEMA.n_features, "n_classes": 10,
-                         "channels": 8},
+                         "hidden": [64]},
         "dataset": "digits",
-        "rounds": 20,
-        "local_epochs": 1,
+        "rounds": 30,
+        "local_epochs": 10,
         "batch_size": 16,
         "optimizer": "sgd",
-        "lr": 0.05,
+        "lr": 0.1,
     },
 }
 

@@ -145,3 +145,10 @@ def test_cli_reports_bad_manifest(tmp_path, capsys):
     bad.write_text('{"rounds": 0}')
     assert main(["simulate", "--manifest", str(bad)]) == 1
     assert "manifest field" in capsys.readouterr().err
+
+
+def test_manifest_rule_names_match_the_aggregators():
+    from ledger.manifest import AGGREGATION_RULES
+    from node.rules import RULE_NAMES
+
+    assert tuple(sorted(AGGREGATION_RULES)) == tuple(sorted(RULE_NAMES))
