@@ -202,7 +202,7 @@ abstract contract MarketViews is Rewards {
         uint64 modelCodec,
         bytes32 rewardsRoot
     ) external view returns (uint256) {
-        return _tally[_tallyKey(task, round, attempt, _resultHash(modelDigest, modelCodec, rewardsRoot))];
+        return _tally[_tallyKey(task, round, attempt, _resultHash(modelDigest, modelCodec, rewardsRoot))] & 0xffff;
     }
 
     /// @notice Whether `account` claimed its reward for `round`.

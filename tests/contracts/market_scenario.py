@@ -140,7 +140,7 @@ def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_al
     committee = [env.by_address[a] for a in m.committee(task, state.round, state.attempt)]
     model = cid_of(f"model-{state.round}")
     budget = round_budget(env.params, state.round, m.funds(task)[1])
-    tree = rewards_for(env, budget, [a.address for a in submitters])
+    tree = rewards_for(env, budget, [a.address for a in (submitters or env.members)])
     salt = hashlib.sha256(f"salt-{state.round}".encode()).digest()
     for account in committee:
         receipts["commit"].append(m.commit(task, state.round, model, tree.root, salt, sender=account))
