@@ -26,24 +26,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ledger.cid import Cid
 from ledger.ipfs_daemon import JsIpfsDaemon
 from ledger.ipfs_store import IpfsStore
 from ledger.local_store import LocalStore
+from ledger.unixfs import cid_of
 
 SIZES_MB = (1, 10, 100)
 GOAL_PUT_RATIO = 0.5
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _best_seconds(run: Callable[[int], object], repeats: int) -> float:
-    """Best wall time of ``run(repetition)`` over ``repeats`` runs."""
-    best = float("inf")
-    for rep in range(repeats):
-        started = time.perf_counter()
-        run(rep)
-        best = min(best, time.perf_counter() - started)
-    return best
+def _seconds(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
 
 
 def _payloads(size: int, repeats: int) -> list[bytes]:
@@ -51,36 +47,42 @@ def _payloads(size: int, repeats: int) -> list[bytes]:
     return [random.Random(size * 1000 + rep).randbytes(size) for rep in range(repeats)]
 
 
-def _bench_local(payloads: list[bytes], workdir: Path) -> tuple[float, float]:
-    size = len(payloads[0])
-    stores = [LocalStore(workdir / f"local-{size}-{rep}") for rep in range(len(payloads))]
-    cids: list[Cid | None] = [None] * len(payloads)
+def _bench_size(payloads: list[bytes], workdir: Path, ipfs: IpfsStore | None) -> dict[str, float]:
+    """Best seconds per operation on LocalStore (``ipfs`` None) or on the IPFS node.
 
-    def put(rep: int) -> None:
-        cids[rep] = stores[rep].put(payloads[rep])
+    Each repetition times sha256 right before the store on the same bytes, so a load
+    spike from other processes hits the baseline and the store alike.
+    """
+    times: dict[str, list[float]] = {}
 
-    def get(rep: int) -> None:
-        if stores[rep].get(cids[rep]) != payloads[rep]:  # type: ignore[arg-type]
-            raise SystemExit("LocalStore returned different bytes")
+    def timed(name: str, run: Callable[[], object]) -> None:
+        times.setdefault(name, []).append(_seconds(run))
 
-    put_s = _best_seconds(put, len(payloads))
-    get_s = _best_seconds(get, len(payloads))
-    for store in stores:
-        shutil.rmtree(store.root)
-    return put_s, get_s
+    for rep, data in enumerate(payloads):
+        cid = cid_of(data)
+        timed("sha256", lambda: hashlib.sha256(data).digest())  # noqa: B023 - called at once
+        if ipfs is not None:
+            timed("ipfs_put", lambda: ipfs.put(data))  # noqa: B023
+            timed("ipfs_get", lambda: _check(ipfs.get(cid), data))  # noqa: B023
+            continue
+        local = LocalStore(workdir / f"local-{len(data)}-{rep}")
+        timed("local_put", lambda: local.put(data))  # noqa: B023
+        timed("local_get", lambda: _check(local.get(cid), data))  # noqa: B023
+        shutil.rmtree(local.root)
+    return {name: min(values) for name, values in times.items()}
 
 
-def _bench_ipfs(payloads: list[bytes], store: IpfsStore) -> tuple[float, float]:
-    cids: list[Cid | None] = [None] * len(payloads)
+def _rates(size_mb: int, timings: dict[str, float], baseline: str = "sha256") -> dict[str, float]:
+    rates = {f"{name}_mb_s": round(size_mb / sec, 1) for name, sec in timings.items()}
+    for name, seconds in timings.items():
+        if name != baseline:
+            rates[f"{name}_vs_sha256"] = round(timings[baseline] / seconds, 3)
+    return rates
 
-    def put(rep: int) -> None:
-        cids[rep] = store.put(payloads[rep])
 
-    def get(rep: int) -> None:
-        if store.get(cids[rep]) != payloads[rep]:  # type: ignore[arg-type]
-            raise SystemExit("IpfsStore returned different bytes")
-
-    return _best_seconds(put, len(payloads)), _best_seconds(get, len(payloads))
+def _check(got: bytes, expected: bytes) -> None:
+    if got != expected:
+        raise SystemExit("a store returned different bytes")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,36 +99,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
 
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, float]] = {f"{size_mb}MB": {} for size_mb in SIZES_MB}
     with tempfile.TemporaryDirectory(prefix="bench-store-", dir=args.dir) as tmp:
         workdir = Path(tmp)
-        daemon = None if args.no_ipfs else JsIpfsDaemon(workdir / "ipfs-repo")
-        try:
-            if daemon is not None:
-                daemon.start()
-            ipfs = IpfsStore(daemon.api_url, timeout=120.0) if daemon else None
-            for size_mb in SIZES_MB:
-                size = size_mb * 1_000_000
-                payloads = _payloads(size, args.repeats)
-                rates: dict[str, float] = {}
-                sha_s = _best_seconds(
-                    lambda rep, data=payloads: hashlib.sha256(data[rep]).digest(), args.repeats
-                )
-                timings = {"sha256": sha_s}
-                timings["local_put"], timings["local_get"] = _bench_local(payloads, workdir)
-                if ipfs is not None:
-                    timings["ipfs_put"], timings["ipfs_get"] = _bench_ipfs(payloads, ipfs)
-                for name, seconds in timings.items():
-                    rates[f"{name}_mb_s"] = round(size_mb / seconds, 1)
-                for name, seconds in timings.items():
-                    if name != "sha256":
-                        rates[f"{name}_vs_sha256"] = round(sha_s / seconds, 3)
-                results[f"{size_mb}MB"] = rates
-            if ipfs is not None:
-                ipfs.close()
-        finally:
-            if daemon is not None:
-                daemon.stop()
+        # LocalStore first, with no IPFS node running: js-ipfs fsyncs every block,
+        # which would slow the file creations LocalStore makes.
+        for size_mb in SIZES_MB:
+            payloads = _payloads(size_mb * 1_000_000, args.repeats)
+            results[f"{size_mb}MB"].update(_rates(size_mb, _bench_size(payloads, workdir, None)))
+        if not args.no_ipfs:
+            with (
+                JsIpfsDaemon(workdir / "ipfs-repo") as daemon,
+                IpfsStore(daemon.api_url, timeout=120.0) as ipfs,
+            ):
+                for size_mb in SIZES_MB:
+                    payloads = _payloads(size_mb * 1_000_000, args.repeats)
+                    timings = _bench_size(payloads, workdir, ipfs)
+                    timings["sha256_ipfs_phase"] = timings.pop("sha256")
+                    results[f"{size_mb}MB"].update(_rates(size_mb, timings, "sha256_ipfs_phase"))
 
     ratio_100 = results["100MB"]["local_put_vs_sha256"]
     print(

@@ -23,9 +23,7 @@ _KUBO_FLAGS = {"cid-version": 1, "raw-leaves": "true", "chunker": "size-262144"}
 
 
 @pytest.mark.parametrize("name", list(VECTORS))
-def test_the_node_gives_the_recorded_cid_for_every_vector(
-    ipfs_store: IpfsStore, name: str
-) -> None:
+def test_the_node_gives_the_recorded_cid_for_every_vector(ipfs_store: IpfsStore, name: str) -> None:
     data = vector_input(name)
 
     # Ask the node directly, so its answer is compared without IpfsStore's cross-check.
