@@ -11,9 +11,14 @@ import importlib
 import sys
 
 _COMMAND_MODULES = (
+    "node.cli_demo",
+    "node.cli_deploy",
+    "node.cli_task",
+    "node.cli_node",
+    "node.cli_audit",
+    "node.cli_simulate",
     "node.cli_chain",
     "node.cli_store",
-    "node.cli_simulate",
 )
 
 

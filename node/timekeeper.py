@@ -1,0 +1,121 @@
+"""Fast-forward for local dev chains: end a phase early once everyone alive has acted.
+
+Phases are windows of chain time, sized for the slowest honest participant on a real
+network. On a local anvil that wastes minutes per round, so the demo and the end-to-end
+tests run a time keeper beside the nodes: when every running participant has done what
+the phase is for (or nothing has happened for ``stall_seconds``), it moves the chain's
+clock to the end of the phase with ``evm_increaseTime``. Nodes do not know it exists:
+they still read the phase from the chain, and the contract still enforces every window.
+It only works where the chain accepts dev RPCs (anvil, py-evm), never on a real network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledger.chain.backend import ChainBackend
+from ledger.market import FedMarket
+from ledger.market_types import Phase, RoundState
+
+__all__ = ["RoundProgress", "TimeKeeper"]
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    """What the chain says about the current round, for the progress view."""
+
+    state: RoundState
+    members: int
+    commits: int
+    reveals: int
+    finalized: int
+
+
+class TimeKeeper:
+    """Skips idle chain time on a dev chain.
+
+    Args:
+        chain: a chain with dev powers (``increase_time``, ``mine``).
+        market: the market.
+        task: the task to watch.
+        live: returns the addresses of the participants whose processes are running.
+        stall_seconds: wall seconds without any change before the phase is ended anyway.
+    """
+
+    def __init__(self, chain: ChainBackend, market: FedMarket, task: int, *,
+                 live: Callable[[], set[str]], stall_seconds: float = 15.0) -> None:
+        self.chain = chain
+        self.market = market
+        self.task = task
+        self.live = live
+        self.stall_seconds = stall_seconds
+        self._last_signature: tuple | None = None
+        self._last_change = time.monotonic()
+
+    def progress(self) -> RoundProgress:
+        state = self.market.round_state(self.task)
+        votes = self._votes(state.round, state.attempt)
+        return RoundProgress(state=state, members=len(self.market.members(self.task)),
+                             commits=votes[0], reveals=votes[1],
+                             finalized=len(self.market.lineage(self.task)))
+
+    def _votes(self, round_: int, attempt: int) -> tuple[int, int]:
+        contract = self.market.contract
+        commits = [e for e in contract.events("Committed", task=self.task, round=round_)
+                   if e["args"]["attempt"] == attempt]
+        reveals = [e for e in contract.events("Revealed", task=self.task, round=round_)
+                   if e["args"]["attempt"] == attempt]
+        return len(commits), len(reveals)
+
+    def _everyone_acted(self, p: RoundProgress) -> bool:
+        s = p.state
+        live = {a.lower() for a in self.live()}
+        if s.phase == Phase.PENDING and s.round == 1:
+            return p.members >= len(live)
+        if s.phase == Phase.TRAIN:
+            return s.submissions >= len(live)
+        if s.phase == Phase.COMMIT:
+            committee = {a.lower() for a in self.market.committee(self.task, s.round, s.attempt)}
+            return p.commits >= len(committee & live)
+        if s.phase in (Phase.PENDING, Phase.FINISHED):
+            # Between rounds: late reveals of the previous round are still allowed.
+            previous = self.market.finalized_round(self.task, s.round - 1)
+            commits, reveals = self._votes(s.round - 1, previous.attempt)
+            return reveals >= commits
+        return False  # REVEAL: the quorum's last reveal ends the phase by itself
+
+    def _phase_end(self, s: RoundState) -> int:
+        if s.phase == Phase.TRAIN:
+            return s.train_end
+        if s.phase == Phase.COMMIT:
+            return s.commit_end
+        if s.phase == Phase.REVEAL:
+            return s.reveal_end
+        return s.attempt_start  # PENDING (next round's start) and FINISHED (payout start)
+
+    def tick(self) -> tuple[RoundProgress, str | None]:
+        """Look once; fast-forward if the phase is done. Returns the progress seen and
+        a description of the jump, if any."""
+        p = self.progress()
+        s = p.state
+        signature = (s.round, s.attempt, s.phase, s.submissions, p.members, p.commits,
+                     p.reveals, p.finalized)
+        now = time.monotonic()
+        if signature != self._last_signature:
+            self._last_signature, self._last_change = signature, now
+        if s.phase in (Phase.CLOSED, Phase.CANCELLED, Phase.NONE):
+            return p, None
+        stalled = now - self._last_change > self.stall_seconds
+        if not (self._everyone_acted(p) or stalled):
+            return p, None
+        target = self._phase_end(s)
+        chain_now = self.chain.timestamp()
+        if target <= chain_now:
+            return p, None
+        self.chain.increase_time(target - chain_now)
+        self.chain.mine()
+        self._last_change = now
+        return p, f"fast-forward {target - chain_now} s to the end of {s.phase.name}" + (
+            " (stalled)" if stalled else "")
