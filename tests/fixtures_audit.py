@@ -1,0 +1,142 @@
+"""A finished demo work directory for the audit tests, built once per test session.
+
+``audit_workdir(tmp_path_factory)`` runs two small shoppers tasks (logreg, 2 rounds, 3
+participants each) on one anvil chain with a ``LocalStore``, time fast-forwarded, and
+leaves the layout ``fedledger demo`` leaves (``deployment.json``, ``store/``,
+``chain-state.json``):
+
+* task 1 (``HONEST_TASK``): everyone honest;
+* task 2 (``LYING_TASK``): two of the three committee members (a quorum) aggregate every
+  round with the last update left out, so the chain finalizes a wrong model: every
+  on-chain check passes, only a replay catches it.
+
+Tests copy what they mutate (``workdir_copy``), so the built directory stays pristine.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from ledger.chain.anvil import AnvilChain
+from ledger.cid import Cid
+from ledger.deployment import deploy_market
+from ledger.local_store import LocalStore
+from ledger.market import FedMarket
+from ledger.market_types import Phase
+from node.participant import Participant
+from node.round_work import RoundOutcome, compute_round
+from node.sim_presets import preset_manifest
+from node.sim_setup import SimulationSetup, build_clients
+from node.task_create import TaskTerms, post_task
+
+HONEST_TASK = 1
+LYING_TASK = 2
+PARTICIPANTS = 3
+ROUNDS = 2
+
+_BUILT: dict[str, AuditWorkdir] = {}
+
+
+class OmittingParticipant(Participant):
+    """A committee member that aggregates with the round's last update left out."""
+
+    def outcome(self, round_: int, parent: Cid) -> RoundOutcome:
+        if round_ not in self._outcomes:
+            updates = self.market.updates(self.task, round_)[:-1]
+            self._outcomes[round_] = compute_round(
+                self.view.manifest, self.view.params, round_, self._fetch(parent), updates,
+                self._fetch)
+        return self._outcomes[round_]
+
+
+def _next_deadline(market: FedMarket, tasks: list[int], now: int) -> int | None:
+    targets = []
+    for task in tasks:
+        s = market.round_state(task)
+        target = {Phase.PENDING: s.attempt_start, Phase.TRAIN: s.train_end,
+                  Phase.COMMIT: s.commit_end, Phase.REVEAL: s.reveal_end,
+                  Phase.FINISHED: s.attempt_start}.get(s.phase)
+        if target is not None and target > now:
+            targets.append(target)
+    return min(targets) if targets else None
+
+
+def _drive(chain: AnvilChain, market: FedMarket, nodes: list[Participant], tasks: list[int]) -> None:
+    """Step every node until all are done, jumping chain time whenever nobody can act."""
+    for _ in range(400):
+        acted = False
+        for node in nodes:
+            try:
+                acted = bool(node.step()) or acted
+            except Exception:  # noqa: BLE001 - a revert (phase moved on) is retried next poll
+                acted = True
+        if all(n.done() for n in nodes):
+            return
+        if not acted:
+            now = chain.timestamp()
+            target = _next_deadline(market, tasks, now)
+            chain.increase_time(max(1, (target or now + 1) - now))
+            chain.mine()
+    raise AssertionError("the audit fixture tasks did not finish")
+
+
+@dataclass(frozen=True)
+class AuditWorkdir:
+    path: Path
+    honest_models: tuple[str, ...]
+    lying_models: tuple[str, ...]
+
+    @property
+    def deployment(self) -> Path:
+        return self.path / "deployment.json"
+
+    @property
+    def store(self) -> Path:
+        return self.path / "store"
+
+    @property
+    def state(self) -> Path:
+        return self.path / "chain-state.json"
+
+
+def _build(root: Path) -> AuditWorkdir:
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = preset_manifest("shoppers", rounds=ROUNDS)
+    clients = build_clients(manifest, SimulationSetup(partition="natural", column="Region"))
+    store = LocalStore(root / "store")
+    with AnvilChain(state_file=root / "chain-state.json") as chain:
+        deployment, market = deploy_market(chain.w3, sender=chain.accounts[0],
+                                           rpc_url=chain.rpc_url)
+        deployment.save(root / "deployment.json")
+        terms = TaskTerms(bounty=10**18, min_submissions=PARTICIPANTS)
+        honest = post_task(market, store, manifest, terms, sender=chain.accounts[0])
+        lying = post_task(market, store, manifest, terms, sender=chain.accounts[0])
+        assert (honest.task, lying.task) == (HONEST_TASK, LYING_TASK)
+        nodes: list[Participant] = []
+        for i, client in enumerate(clients[:PARTICIPANTS]):
+            nodes.append(Participant(market, store, chain.accounts[1 + i], task=honest.task,
+                                     data=client, client_id=client.client_id))
+            kind = OmittingParticipant if i < 2 else Participant
+            nodes.append(kind(market, store, chain.accounts[1 + PARTICIPANTS + i],
+                              task=lying.task, data=client, client_id=client.client_id))
+        _drive(chain, market, nodes, [honest.task, lying.task])
+        honest_models = tuple(str(e.model) for e in market.lineage(honest.task))
+        lying_models = tuple(str(e.model) for e in market.lineage(lying.task))
+    return AuditWorkdir(root, honest_models, lying_models)
+
+
+def audit_workdir(tmp_path_factory: pytest.TempPathFactory) -> AuditWorkdir:
+    """The finished work directory (built on first use in this session, ~30 s)."""
+    if "workdir" not in _BUILT:
+        _BUILT["workdir"] = _build(tmp_path_factory.mktemp("audit-workdir"))
+    return _BUILT["workdir"]
+
+
+def workdir_copy(source: AuditWorkdir, destination: Path) -> AuditWorkdir:
+    """A private copy a test may tamper with."""
+    shutil.copytree(source.path, destination)
+    return replace(source, path=destination)
