@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="stable participant name that seeds its training (default: CSV stem)")
     run.add_argument("--poll", type=float, default=0.3, metavar="SECONDS")
     run.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    run.add_argument("--misbehave", default=None, choices=["garbage", "nan", "wrong-shape"],
+                     help="upload a bad update every round (robustness tests and demos only)")
     run.set_defaults(func=_run)
 
 
@@ -42,8 +44,13 @@ def _run(args: argparse.Namespace) -> int:
         data = load_participant_csv(args.data, schema_of(view.manifest), client_id=client_id,
                                     test_fraction=view.manifest.test_fraction,
                                     task_seed=view.manifest.seed)
+        hook = None
+        if args.misbehave:
+            from node.faulty_updates import MISBEHAVIOURS
+
+            hook = MISBEHAVIOURS[args.misbehave]
         node = Participant(market, store, account, task=args.task, data=data,
-                           client_id=client_id)
+                           client_id=client_id, update_hook=hook)
         logging.getLogger("fedledger.node").info(
             "participant %s on task %d with %d training rows", account.address,
             args.task, len(data.train))

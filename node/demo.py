@@ -72,6 +72,7 @@ class NodeProcess:
     data: Path
     keyfile: Path
     log: Path
+    misbehave: str | None = None
     process: subprocess.Popen | None = None
     launches: int = 0
 
@@ -149,7 +150,8 @@ class DemoRun:
         return [sys.executable, "-m", "node.cli", "node", "run",
                 "--deployment", str(self.config.workdir / "deployment.json"),
                 *store, "--task", str(self.posted.task), "--key", str(node.keyfile),
-                "--data", str(node.data), "--client-id", node.client_id]
+                "--data", str(node.data), "--client-id", node.client_id,
+                *(["--misbehave", node.misbehave] if node.misbehave else [])]
 
     def launch(self, index: int) -> None:
         """Start (or restart) participant ``index``'s process."""

@@ -1,0 +1,44 @@
+"""End-to-end helpers: a demo run with real anvil, real node processes and a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from node.demo import DemoConfig, DemoRun
+from node.sim_presets import preset_manifest
+from node.simulate import run_simulation
+
+
+@contextmanager
+def demo_run(workdir: Path, *, participants: int = 3, rounds: int = 3, ipfs: str | None = None,
+             launch: bool = True, stall_seconds: float = 20.0) -> Iterator[DemoRun]:
+    run = DemoRun.start(DemoConfig(workdir=workdir, participants=participants, rounds=rounds,
+                                   ipfs=ipfs, stall_seconds=stall_seconds, timeout=420.0),
+                        launch=launch)
+    try:
+        yield run
+    finally:
+        run.close()
+
+
+def simulated_final_cid(run: DemoRun) -> str:
+    """What `fedledger simulate` computes for the same manifest and shops."""
+    cfg = run.config
+    manifest = preset_manifest(cfg.preset, rounds=cfg.rounds, aggregation=cfg.aggregation,
+                               committee_size=cfg.committee, quorum=cfg.quorum)
+    return run_simulation(manifest, run.clients).final_cid
+
+
+def submissions_by_round(run: DemoRun) -> dict[int, list[str]]:
+    events = run.market.contract.events("UpdateSubmitted", task=run.posted.task)
+    out: dict[int, list[str]] = {}
+    for e in events:
+        out.setdefault(e["args"]["round"], []).append(e["args"]["participant"])
+    return out
+
+
+def claims(run: DemoRun) -> list[tuple[int, str, int]]:
+    return [(e["args"]["round"], e["args"]["account"], e["args"]["amount"])
+            for e in run.market.contract.events("RewardClaimed", task=run.posted.task)]

@@ -1,0 +1,99 @@
+"""A whole task: real anvil, one OS process per participant, LocalStore or js-ipfs.
+
+Each test drives a small task (3-4 shops, 3 rounds) with the dev-chain time keeper and
+checks what only a real multi-process run can show.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.market_types import Phase
+from tests.e2e.conftest import claims, demo_run, simulated_final_cid, submissions_by_round
+
+pytestmark = pytest.mark.timeout(480)
+
+
+def _final_model(run) -> str:
+    lineage = run.market.lineage(run.posted.task)
+    return str(lineage[-1].model)
+
+
+def test_chain_run_equals_simulation_byte_for_byte(tmp_path):
+    with demo_run(tmp_path / "demo") as run:
+        last = run.drive()
+        codes = run.wait_nodes()
+        assert last.state.phase == Phase.FINISHED
+        assert set(codes.values()) == {0}
+        assert _final_model(run) == simulated_final_cid(run)
+        by_round = submissions_by_round(run)
+        assert {r: len(v) for r, v in by_round.items()} == {1: 3, 2: 3, 3: 3}
+        paid = claims(run)
+        assert len(paid) == 9 and len({(r, a) for r, a, _ in paid}) == 9
+        # Every round's budget is paid out in full (no fee, no slash in this run).
+        for round_ in (1, 2, 3):
+            entry = run.market.finalized_round(run.posted.task, round_)
+            assert sum(amount for r, _, amount in paid if r == round_) == entry.budget
+
+
+def test_chain_run_on_a_real_ipfs_node(tmp_path, ipfs_node):
+    with demo_run(tmp_path / "demo", rounds=2, ipfs=ipfs_node.api_url) as run:
+        last = run.drive()
+        run.wait_nodes()
+        assert last.state.phase == Phase.FINISHED
+        assert _final_model(run) == simulated_final_cid(run)
+
+
+def test_sigkill_mid_round_then_restart_counts_once(tmp_path):
+    with demo_run(tmp_path / "demo") as run:
+        victim = run.nodes[0]
+
+        def round_two_training(progress) -> bool:
+            return progress.state.round == 2 and progress.state.phase == Phase.TRAIN
+
+        run.drive(until=round_two_training, poll_seconds=0.05)
+        run.kill(0)
+        run.launch(0)
+        last = run.drive()
+        codes = run.wait_nodes()
+        assert last.state.phase == Phase.FINISHED
+        assert victim.launches == 2 and set(codes.values()) == {0}
+        by_round = submissions_by_round(run)
+        assert all(v.count(victim.account.address) == 1 for v in by_round.values())
+        victim_claims = [r for r, a, _ in claims(run) if a == victim.account.address]
+        assert sorted(victim_claims) == [1, 2, 3]
+        # The restarted node retrained the same bits: the chain still equals the simulator.
+        assert _final_model(run) == simulated_final_cid(run)
+
+
+def test_participant_that_never_returns(tmp_path):
+    with demo_run(tmp_path / "demo", participants=4, stall_seconds=5.0) as run:
+        gone = run.nodes[3]
+
+        def round_one_done(progress) -> bool:
+            return progress.finalized >= 1
+
+        run.drive(until=round_one_done, poll_seconds=0.05)
+        run.kill(3)
+        last = run.drive()
+        run.wait_nodes()
+        assert last.state.phase == Phase.FINISHED
+        by_round = submissions_by_round(run)
+        assert gone.account.address in by_round[1]
+        assert gone.account.address not in by_round[3]
+        assert len(run.market.lineage(run.posted.task)) == 3
+
+
+@pytest.mark.parametrize("misbehave", ["garbage", "nan", "wrong-shape"])
+def test_malicious_participant_is_excluded(tmp_path, misbehave):
+    with demo_run(tmp_path / "demo", rounds=1, launch=False) as run:
+        run.nodes[2].misbehave = misbehave
+        for index in range(3):
+            run.launch(index)
+        last = run.drive()
+        run.wait_nodes()
+        assert last.state.phase == Phase.FINISHED
+        assert len(submissions_by_round(run)[1]) == 3
+        paid = {a: amount for _, a, amount in claims(run)}
+        assert run.nodes[2].account.address not in paid
+        assert set(paid) == {run.nodes[0].account.address, run.nodes[1].account.address}
