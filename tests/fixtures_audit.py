@@ -15,15 +15,19 @@ Tests copy what they mutate (``workdir_copy``), so the built directory stays pri
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ledger.chain.anvil import AnvilChain
+from ledger.chain.contract import Contract
 from ledger.cid import Cid
-from ledger.deployment import deploy_market
+from ledger.deployment import Deployment, deploy_market
 from ledger.local_store import LocalStore
 from ledger.market import FedMarket
 from ledger.market_types import Phase
@@ -140,3 +144,47 @@ def workdir_copy(source: AuditWorkdir, destination: Path) -> AuditWorkdir:
     """A private copy a test may tamper with."""
     shutil.copytree(source.path, destination)
     return replace(source, path=destination)
+
+
+@contextlib.contextmanager
+def opened_chain(workdir: AuditWorkdir, scratch: Path) -> Iterator[tuple[AnvilChain, FedMarket, Deployment]]:
+    """Anvil on a copy of the work directory's saved chain, and the market on it."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    state = scratch / "chain-state.json"
+    shutil.copyfile(workdir.state, state)
+    deployment = Deployment.load(workdir.deployment)
+    with AnvilChain(state_file=state) as chain:
+        deployment.check_chain(chain.w3)
+        yield chain, FedMarket.at(chain.w3, deployment.market), deployment
+
+
+class LyingContract:
+    """A market contract seen through a lying RPC: ``edit_events(name, events)`` and
+    ``edit_call(fn, args, result)`` may drop or alter what the real contract answers."""
+
+    def __init__(self, inner: Contract, *,
+                 edit_events: Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]]
+                 | None = None,
+                 edit_call: Callable[[str, tuple[Any, ...], Any], Any] | None = None) -> None:
+        self._inner = inner
+        self.address = inner.address
+        self.w3 = inner.w3
+        self._edit_events = edit_events
+        self._edit_call = edit_call
+
+    def events(self, name: str, from_block: Any = 0, to_block: Any = "latest",
+               **filters: Any) -> list[dict[str, Any]]:
+        events = self._inner.events(name, from_block, to_block, **filters)
+        return self._edit_events(name, events) if self._edit_events else events
+
+    def call(self, fn: str, *args: Any, **kwargs: Any) -> Any:
+        result = self._inner.call(fn, *args, **kwargs)
+        return self._edit_call(fn, args, result) if self._edit_call else result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def with_args(event: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A copy of a decoded event with some arguments replaced."""
+    return {**event, "args": {**event["args"], **changes}}
