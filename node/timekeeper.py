@@ -107,7 +107,9 @@ class TimeKeeper:
             self._last_signature, self._last_change = signature, now
         if s.phase in (Phase.CLOSED, Phase.CANCELLED, Phase.NONE):
             return p, None
-        stalled = now - self._last_change > self.stall_seconds
+        # Never cut the join window short on a stall: nodes may still be starting up.
+        joining = s.phase == Phase.PENDING and s.round == 1
+        stalled = not joining and now - self._last_change > self.stall_seconds
         if not (self._everyone_acted(p) or stalled):
             return p, None
         target = self._phase_end(s)
