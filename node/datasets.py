@@ -37,6 +37,7 @@ __all__ = [
     "load_shoppers_table",
     "read_csv_table",
     "split_train_test",
+    "write_csv_table",
     "write_shards",
 ]
 

@@ -32,7 +32,7 @@ from node.datasets import ClientData, TensorData
 from node.errors import NodeError
 from node.models import build_model
 from node.seeds import derive_seed
-from node.train import EvalMetrics, TrainHyper, evaluate, load_state, train_local
+from node.train import TrainHyper, evaluate, load_state, train_local
 
 __all__ = [
     "AggregateFn",
@@ -210,10 +210,3 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
     return SimulationResult(final_model_bytes=model_bytes, final_cid=model_cid(model_bytes),
                             genesis_cid=result.genesis_cid, rounds=result.rounds)
 
-
-def metrics_of(entry: Mapping[str, Any]) -> EvalMetrics | None:
-    """The pooled evaluation of a round log entry, if that round was evaluated."""
-    ev = entry.get("eval")
-    if ev is None:
-        return None
-    return EvalMetrics(loss=ev["loss"], accuracy=ev["accuracy"], auc=ev["auc"], n=ev["n"])
