@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 .PHONY: demo test setup setup-ipfs lint compile bench clean
 
 demo: setup
-	$(BIN)/fedledger demo
+	$(BIN)/fedledger demo --workdir demo-work --replace
 
 test: setup setup-ipfs
 	$(BIN)/python -m pytest

@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--aggregation", default="fedavg")
     demo.add_argument("--ipfs", default=None, metavar="URL",
                       help="use an IPFS node's HTTP RPC API instead of the embedded store")
+    demo.add_argument("--replace", action="store_true",
+                      help="delete an earlier demo in --workdir first")
     demo.set_defaults(func=_demo)
 
 
@@ -48,10 +50,22 @@ class _ProgressView:
             print(f"  (dev chain) {jump}", flush=True)
 
 
+def _remove_earlier_demo(workdir: Path) -> None:
+    import shutil
+
+    if not workdir.exists():
+        return
+    if not (workdir / "deployment.json").exists() and any(workdir.iterdir()):
+        raise SystemExit(f"{workdir} is not empty and holds no demo: not deleting it")
+    shutil.rmtree(workdir)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from node.demo import DemoConfig, DemoRun
     from node.simulate import evaluate_clients
 
+    if args.replace:
+        _remove_earlier_demo(Path(args.workdir))
     config = DemoConfig(workdir=Path(args.workdir), participants=args.participants,
                         rounds=args.rounds, aggregation=args.aggregation, ipfs=args.ipfs)
     started = time.monotonic()
@@ -94,5 +108,9 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
     from node.cli import main as cli_main
 
-    print(f"\n$ fedledger audit {run.posted.task} --workdir {config.workdir}", flush=True)
-    return cli_main(["audit", str(run.posted.task), "--workdir", str(config.workdir)])
+    audit = ["audit", str(run.posted.task), "--workdir", str(config.workdir), "--replay",
+             "--html", str(config.workdir / "lineage.html")]
+    if config.ipfs:
+        audit += ["--ipfs", config.ipfs]
+    print(f"\n$ fedledger {' '.join(audit)}", flush=True)
+    return cli_main(audit)

@@ -61,7 +61,7 @@ class DemoConfig:
     committee: int = 3
     quorum: int = 2
     bounty_wei: int = 10**18
-    stall_seconds: float = 20.0
+    stall_seconds: float = 60.0
     timeout: float = 900.0
 
 
