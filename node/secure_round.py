@@ -28,9 +28,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ledger.manifest import DpSettings
 from node.aggregate import FedAvg, RuleParamsError, capped_weight
 from node.codec import Layout
-from node.fixed_point import RingParams
+from node.fixed_point import RingParams, ring_params
 from node.flat_params import layout_size
 from node.masks import MaskError, normalize_address
 from node.round_aggregate import RoundResult, _decode_parent, _encode_model
@@ -46,8 +47,13 @@ from node.secagg import (
     secure_sum,
 )
 
-__all__ = ["Classified", "SecureRoundResult", "Submission", "classify_submissions",
-           "secure_aggregate_round"]
+__all__ = ["DEFAULT_VALUE_BOUND", "Classified", "SecureRoundResult", "Submission",
+           "classify_submissions", "round_ring_params", "secure_aggregate_round"]
+
+DEFAULT_VALUE_BOUND = 16.0
+"""Largest ``|delta|`` per coordinate an honest update has when the task sets no DP clip
+(local steps of the built-in models move weights by far less); larger values are refused
+by the encoder, so a task with bigger updates should set ``dp`` or a smaller ``lr``."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,20 @@ class SecureRoundResult(RoundResult):
 
     dropped: tuple[str, ...] = ()
     culprits: tuple[tuple[str, str, str], ...] = ()
+
+
+def round_ring_params(*, members: int, max_samples: int, dp: DpSettings | None) -> RingParams:
+    """The ring every member of a secure round uses: a function of on-chain/manifest data.
+
+    With DP, an honest coordinate is at most the clip norm plus 10 noise standard
+    deviations (exceeded with probability ~1e-23 per coordinate).
+
+    Raises:
+        FixedPointError: a bound the ring cannot hold for ``members`` updates.
+    """
+    bound = (DEFAULT_VALUE_BOUND if dp is None
+             else dp.clip_norm * (1.0 + 10.0 * dp.noise_multiplier))
+    return ring_params(max_members=members, max_weight=max_samples, value_bound=bound)
 
 
 def classify_submissions(submissions: Sequence[Submission], *, mask_set: Sequence[str],

@@ -14,6 +14,7 @@ import pytest
 import torch
 from eth_account import Account
 
+from ledger.manifest import DpSettings
 from node.aggregate import ClientUpdate, RuleParamsError, fedavg
 from node.codec import decode_tensors, encode_tensors
 from node.fixed_point import (
@@ -47,7 +48,12 @@ from node.secagg import (
     secure_sum,
 )
 from node.secure_keys import agreement_private_key, agreement_public_key
-from node.secure_round import Submission, classify_submissions, secure_aggregate_round
+from node.secure_round import (
+    Submission,
+    classify_submissions,
+    round_ring_params,
+    secure_aggregate_round,
+)
 
 ACCOUNTS = [Account.from_key(bytes([i + 1]) * 32) for i in range(6)]
 ADDRS = [a.address.lower() for a in ACCOUNTS]
@@ -128,6 +134,13 @@ def test_ring_params_pick_the_largest_safe_scale() -> None:
         ring_params(max_members=10, max_weight=2**40, value_bound=2.0**30)
     with pytest.raises(FixedPointError):
         ring_params(max_members=0, max_weight=1, value_bound=1.0)
+
+
+def test_round_ring_params_follow_the_task() -> None:
+    assert round_ring_params(members=6, max_samples=100, dp=None) == PARAMS
+    dp = DpSettings(clip_norm=1.0, noise_multiplier=1.5, delta=1e-5)
+    # bound 1 * (1 + 15) = 16: the same ring as the default bound
+    assert round_ring_params(members=6, max_samples=100, dp=dp) == PARAMS
 
 
 def test_encode_is_exact_twos_complement_and_rejects_out_of_range() -> None:
