@@ -41,8 +41,8 @@ def test_claim_pays_once_and_double_claim_fails(chain):
         m.claim(task, 1, alice.address, amount, proof, sender=bob)
 
 
-def test_claim_rejects_bad_proofs_and_strangers(pyevm_chain):
-    env = make_env(pyevm_chain, 4)
+def test_claim_rejects_bad_proofs_and_strangers(anvil_chain):
+    env = make_env(anvil_chain, 4)
     m, task = env.market, env.task
     result = play_round(env)
     alice, bob = env.members[0], env.members[1]
@@ -51,13 +51,13 @@ def test_claim_rejects_bad_proofs_and_strangers(pyevm_chain):
         m.claim(task, 1, alice.address, amount + 1, result.tree.proof(alice.address), sender=alice)
     with reverts("FedMarketInvalidProof", account=bob.address):  # alice's proof for bob
         m.claim(task, 1, bob.address, amount, result.tree.proof(alice.address), sender=bob)
-    stranger = pyevm_chain.accounts[9]
+    stranger = anvil_chain.accounts[9]
     with reverts("FedMarketNotMember", account=stranger.address):
         m.claim(task, 1, stranger.address, amount, result.tree.proof(alice.address), sender=stranger)
 
 
-def test_claims_cannot_exceed_the_round_budget(pyevm_chain):
-    chain = pyevm_chain
+def test_claims_cannot_exceed_the_round_budget(anvil_chain):
+    chain = anvil_chain
     env = make_env(chain, 3)
     m, task = env.market, env.task
     state = m.round_state(task)
@@ -116,8 +116,8 @@ def test_reentrant_claim_is_blocked(chain):
     assert task == 1
 
 
-def test_withdraw_pays_stake_plus_fees_after_the_last_window(pyevm_chain):
-    chain = pyevm_chain
+def test_withdraw_pays_stake_plus_fees_after_the_last_window(anvil_chain):
+    chain = anvil_chain
     env = make_env(chain, 3)
     m, task = env.market, env.task
     results = [play_round(env, reveal_all=False) for _ in range(3)]

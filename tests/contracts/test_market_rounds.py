@@ -67,25 +67,25 @@ def test_committee_matches_offchain_draw(chain):
         m.committee_seed(task, 3, 0)
 
 
-def test_submit_rules(pyevm_chain):
-    env = make_env(pyevm_chain, 3)
+def test_submit_rules(anvil_chain):
+    env = make_env(anvil_chain, 3)
     m, task = env.market, env.task
     alice, bob = env.members[0], env.members[1]
     update = cid_of("u")
     with reverts("FedMarketWrongPhase", phase=Phase.PENDING):
         m.submit_update(task, 1, update, 10, sender=alice)
     state = m.round_state(task)
-    goto(pyevm_chain, state.attempt_start)
+    goto(anvil_chain, state.attempt_start)
     with reverts("FedMarketWrongRound", round=2, expected=1):
         m.submit_update(task, 2, update, 10, sender=alice)
-    with reverts("FedMarketNotMember", account=pyevm_chain.accounts[8].address):
-        m.submit_update(task, 1, update, 10, sender=pyevm_chain.accounts[8])
+    with reverts("FedMarketNotMember", account=anvil_chain.accounts[8].address):
+        m.submit_update(task, 1, update, 10, sender=anvil_chain.accounts[8])
     m.submit_update(task, 1, update, 10, sender=alice)
     with reverts("FedMarketAlreadySubmitted", round=1, account=alice.address):
         m.submit_update(task, 1, cid_of("other"), 10, sender=alice)
     assert m.member(task, alice.address).last_submitted_round == 1
     assert m.round_state(task).submissions == 1
-    goto(pyevm_chain, state.train_end)
+    goto(anvil_chain, state.train_end)
     with reverts("FedMarketWrongPhase", phase=Phase.COMMIT):  # late submit
         m.submit_update(task, 1, update, 10, sender=bob)
 
@@ -102,16 +102,16 @@ def _to_commit_phase(env, submitters):
     return m.round_state(task), committee, outsiders
 
 
-def test_commit_rules(pyevm_chain):
-    env = make_env(pyevm_chain, 5)
+def test_commit_rules(anvil_chain):
+    env = make_env(anvil_chain, 5)
     m, task = env.market, env.task
     model = cid_of("model")
     state = m.round_state(task)
-    goto(pyevm_chain, state.attempt_start)
+    goto(anvil_chain, state.attempt_start)
     with reverts("FedMarketWrongPhase", phase=Phase.TRAIN):
         m.commit(task, 1, model, ROOT, SALT, sender=env.members[0])
     m.submit_update(task, 1, cid_of("only"), 10, sender=env.members[0])
-    goto(pyevm_chain, state.train_end)
+    goto(anvil_chain, state.train_end)
     committee = [env.by_address[a] for a in m.committee(task, 1, 0)]
     outsider = next(a for a in env.members if a not in committee)
     with reverts("FedMarketTooFewSubmissions", submissions=1, needed=2):
@@ -119,13 +119,13 @@ def test_commit_rules(pyevm_chain):
     with reverts("FedMarketNotInCommittee", round=1, attempt=0, account=outsider.address):
         m.commit(task, 1, model, ROOT, SALT, sender=outsider)
     with reverts("FedMarketNotMember"):
-        m.commit(task, 1, model, ROOT, SALT, sender=pyevm_chain.accounts[9])
+        m.commit(task, 1, model, ROOT, SALT, sender=anvil_chain.accounts[9])
     with reverts("FedMarketWrongRound", round=2, expected=1):
         m.commit(task, 2, model, ROOT, SALT, sender=committee[0])
 
 
-def test_commit_twice_and_reveal_rules(pyevm_chain):
-    env = make_env(pyevm_chain, 5)
+def test_commit_twice_and_reveal_rules(anvil_chain):
+    env = make_env(anvil_chain, 5)
     m, task = env.market, env.task
     state, committee, _ = _to_commit_phase(env, env.members)
     a, b, c = committee
@@ -137,7 +137,7 @@ def test_commit_twice_and_reveal_rules(pyevm_chain):
     m.commit_raw(task, 1, commitment_hash(model, ROOT, SALT, a.address), sender=b)
     with reverts("FedMarketRevealClosed", round=1, attempt=0):  # still the commit phase
         m.reveal(task, 1, 0, model, ROOT, SALT, sender=a)
-    goto(pyevm_chain, state.commit_end)
+    goto(anvil_chain, state.commit_end)
     with reverts("FedMarketRevealMismatch", round=1, account=b.address):  # copy attack
         m.reveal(task, 1, 0, model, ROOT, SALT, sender=b)
     with reverts("FedMarketRevealMismatch", round=1, account=a.address):  # wrong salt
@@ -149,7 +149,7 @@ def test_commit_twice_and_reveal_rules(pyevm_chain):
     with reverts("FedMarketNoCommitment", round=1, attempt=1, account=a.address):
         m.reveal(task, 1, 1, model, ROOT, SALT, sender=a)
     with reverts("FedMarketNotMember"):
-        m.reveal(task, 1, 0, model, ROOT, SALT, sender=pyevm_chain.accounts[9])
+        m.reveal(task, 1, 0, model, ROOT, SALT, sender=anvil_chain.accounts[9])
     m.reveal(task, 1, 0, model, ROOT, SALT, sender=a)
     assert m.votes_for(task, 1, 0, model, ROOT) == 1
     assert m.member(task, a.address).vote_state == VoteState.REVEALED
@@ -159,8 +159,8 @@ def test_commit_twice_and_reveal_rules(pyevm_chain):
         m.finalized_round(task, 1)
 
 
-def test_no_quorum_retries_with_new_committee_then_finalizes(pyevm_chain):
-    chain = pyevm_chain
+def test_no_quorum_retries_with_new_committee_then_finalizes(anvil_chain):
+    chain = anvil_chain
     env = make_env(chain, 6, default_params(max_retries=2))
     m, task = env.market, env.task
     late_member = env.members[5]
@@ -203,8 +203,8 @@ def test_no_quorum_retries_with_new_committee_then_finalizes(pyevm_chain):
     assert m.funds(task)[1] == 0
 
 
-def test_retries_exhausted_close_the_task(pyevm_chain):
-    chain = pyevm_chain
+def test_retries_exhausted_close_the_task(anvil_chain):
+    chain = anvil_chain
     env = make_env(chain, 3, default_params(max_retries=1))
     m, task = env.market, env.task
     start = m.round_state(task).attempt_start
@@ -220,8 +220,8 @@ def test_retries_exhausted_close_the_task(pyevm_chain):
         m.refund(task, sender=env.requester)
 
 
-def test_mismatching_and_late_reveals_are_slashed(pyevm_chain):
-    chain = pyevm_chain
+def test_mismatching_and_late_reveals_are_slashed(anvil_chain):
+    chain = anvil_chain
     env = make_env(chain, 7, default_params(committee_size=5, quorum=3))
     m, task = env.market, env.task
     state, committee, _ = _to_commit_phase(env, env.members)
@@ -255,8 +255,8 @@ def test_mismatching_and_late_reveals_are_slashed(pyevm_chain):
     assert slashed == [committee[4].address, committee[1].address]
 
 
-def test_late_matching_reveal_keeps_stake_without_fee(pyevm_chain):
-    chain = pyevm_chain
+def test_late_matching_reveal_keeps_stake_without_fee(anvil_chain):
+    chain = anvil_chain
     env = make_env(chain, 3)
     m, task = env.market, env.task
     result = play_round(env, reveal_all=False)

@@ -65,15 +65,15 @@ def test_create_task_escrows_bounty_and_records_params(chain):
         ({"stake": 2**96 - 1}, "FedMarketAmountTooLarge", {}),
     ],
 )
-def test_create_task_rejects_nonsense(pyevm_chain, overrides, error, args):
-    market = FedMarket.deploy(pyevm_chain, sender=pyevm_chain.accounts[0])
+def test_create_task_rejects_nonsense(anvil_chain, overrides, error, args):
+    market = FedMarket.deploy(anvil_chain, sender=anvil_chain.accounts[0])
     with reverts(error, **args):
-        market.create_task(default_params(**overrides), sender=pyevm_chain.accounts[0])
+        market.create_task(default_params(**overrides), sender=anvil_chain.accounts[0])
 
 
-def test_create_task_rejects_zero_digest_and_wrong_value(pyevm_chain):
-    requester = pyevm_chain.accounts[0]
-    market = FedMarket.deploy(pyevm_chain, sender=requester)
+def test_create_task_rejects_zero_digest_and_wrong_value(anvil_chain):
+    requester = anvil_chain.accounts[0]
+    market = FedMarket.deploy(anvil_chain, sender=requester)
     params = default_params()
     with reverts("FedMarketZeroDigest"):
         market.contract.transact("createTask", (bytes(32),) + params.to_abi()[1:], sender=requester,
@@ -82,12 +82,12 @@ def test_create_task_rejects_zero_digest_and_wrong_value(pyevm_chain):
         market.contract.transact("createTask", params.to_abi(), sender=requester, value=1)
 
 
-def test_unknown_task_reverts(pyevm_chain):
-    market = FedMarket.deploy(pyevm_chain, sender=pyevm_chain.accounts[0])
+def test_unknown_task_reverts(anvil_chain):
+    market = FedMarket.deploy(anvil_chain, sender=anvil_chain.accounts[0])
     with reverts("FedMarketUnknownTask", task=7):
         market.phase(7)
     with reverts("FedMarketUnknownTask", task=7):
-        market.contract.transact("submitUpdate", 7, 1, b"\x01" * 32, 0x55, 1, sender=pyevm_chain.accounts[0])
+        market.contract.transact("submitUpdate", 7, 1, b"\x01" * 32, 0x55, 1, sender=anvil_chain.accounts[0])
 
 
 def test_cancel_refunds_bounty_and_frees_stakes(chain):
@@ -111,15 +111,15 @@ def test_cancel_refunds_bounty_and_frees_stakes(chain):
     assert balance(chain, m.address) == env.params.stake  # the other member's stake
 
 
-def test_cancel_after_start_is_refused(pyevm_chain):
-    env = make_env(pyevm_chain, 3)
-    goto(pyevm_chain, env.market.task_info(env.task).start_time)
+def test_cancel_after_start_is_refused(anvil_chain):
+    env = make_env(anvil_chain, 3)
+    goto(anvil_chain, env.market.task_info(env.task).start_time)
     with reverts("FedMarketWrongPhase", phase=Phase.TRAIN):
         env.market.cancel_task(env.task, sender=env.requester)
 
 
-def test_join_rules(pyevm_chain):
-    chain = pyevm_chain
+def test_join_rules(anvil_chain):
+    chain = anvil_chain
     env = make_env(chain, 0, default_params(max_participants=3))
     m, task = env.market, env.task
     a, b, c, d = chain.accounts[1:5]
@@ -152,8 +152,8 @@ def test_join_rules(pyevm_chain):
         m.join(task, pubkey_of(3), sender=d)
 
 
-def test_underfilled_task_closes_at_start_and_refunds(pyevm_chain):
-    chain = pyevm_chain
+def test_underfilled_task_closes_at_start_and_refunds(anvil_chain):
+    chain = anvil_chain
     env = make_env(chain, 2)  # committee of 3 needs 3 members
     m, task = env.market, env.task
     with reverts("FedMarketTaskNotEnded", task=task):
@@ -205,11 +205,11 @@ def test_erc20_bounty_and_stake(chain):
     assert held == budget - amount  # only unclaimed rewards remain
 
 
-def test_erc20_task_rejects_eth(pyevm_chain):
-    requester = pyevm_chain.accounts[0]
-    token = Contract.deploy(pyevm_chain, "TestToken", sender=requester)
+def test_erc20_task_rejects_eth(anvil_chain):
+    requester = anvil_chain.accounts[0]
+    token = Contract.deploy(anvil_chain, "TestToken", sender=requester)
     token.transact("mint", requester.address, 100 * ETHER, sender=requester)
-    market = FedMarket.deploy(pyevm_chain, sender=requester)
+    market = FedMarket.deploy(anvil_chain, sender=requester)
     params = default_params(token=token.address)
     token.transact("approve", market.address, params.bounty, sender=requester)
     with reverts("FedMarketWrongValue", expected=0, actual=5):
