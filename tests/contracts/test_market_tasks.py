@@ -123,6 +123,9 @@ def test_join_rules(anvil_chain):
     env = make_env(chain, 0, default_params(max_participants=3))
     m, task = env.market, env.task
     a, b, c, d = chain.accounts[1:5]
+    with reverts("CommitteeDrawTooFewMembers", members=0, k=3):
+        m.committee(task, 1, 0)
+    assert m.is_committee_member(task, 1, 0, a.address) is False
     with reverts("FedMarketBadPubkey", length=31):
         m.join(task, b"\x02" * 31, sender=a)
     with reverts("FedMarketBadPubkey", length=33):
