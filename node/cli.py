@@ -10,6 +10,9 @@ import argparse
 import importlib
 import sys
 
+from ledger.errors import LedgerError
+from node.errors import NodeError
+
 _COMMAND_MODULES = (
     "node.cli_demo",
     "node.cli_deploy",
@@ -19,6 +22,7 @@ _COMMAND_MODULES = (
     "node.cli_simulate",
     "node.cli_chain",
     "node.cli_store",
+    "node.cli_key",
 )
 
 
@@ -45,7 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (LedgerError, NodeError) as err:
+        # Expected failures (bad input, reverted transaction, unreachable node): one clear
+        # line, no traceback.
+        print(f"fedledger: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from node.errors import NodeError
 __all__ = ["register", "run_audit"]
 
 DEPLOYMENT_FILE = "deployment.json"
+DEFAULT_STORE_DIR = "fedledger-store"
 STORE_DIR = "store"
 CHAIN_STATE_FILE = "chain-state.json"
 
@@ -89,8 +90,8 @@ def _open_store(args: argparse.Namespace) -> ContentStore:
         directory = Path(args.store)
     elif args.workdir:
         directory = Path(args.workdir) / STORE_DIR
-    else:
-        raise DeploymentError("name a content store: --store DIR, --ipfs URL or --workdir DIR")
+    else:  # the same default as every other command
+        directory = Path(DEFAULT_STORE_DIR)
     if not directory.is_dir():  # open_store would create an empty one: every fetch would fail
         raise DeploymentError(f"no content store at {directory}")
     return open_store(str(directory))

@@ -17,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="load the chain from FILE if it exists and dump it there on exit",
     )
     up.add_argument("--accounts", type=int, default=10, help="funded dev accounts")
+    up.add_argument("--block-time", type=int, default=1, metavar="SECONDS",
+                    help="mine a block every SECONDS so chain time (and task phases) advance "
+                         "without transactions (default: %(default)s; 0 = only on transactions)")
     up.set_defaults(func=_chain_up)
 
 
@@ -26,7 +29,8 @@ def _chain_up(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with AnvilChain(port=args.port, state_file=args.state, accounts=args.accounts) as chain:
+    with AnvilChain(port=args.port, state_file=args.state, accounts=args.accounts,
+                    block_time=args.block_time or None) as chain:
         print(f"RPC URL   {chain.rpc_url}")
         print(f"chain id  {chain.chain_id}")
         print("dev accounts (test mnemonic; never use these keys outside a local chain):")

@@ -74,6 +74,7 @@ class AnvilChain(ChainBackend):
         balance_eth: int = 10_000,
         binary: str | os.PathLike[str] | None = None,
         startup_timeout: float = 15.0,
+        block_time: int | None = None,
     ) -> None:
         """Start anvil and wait until it answers.
 
@@ -84,6 +85,9 @@ class AnvilChain(ChainBackend):
             balance_eth: each account's starting balance, in ether.
             binary: the anvil executable; default ``find_anvil()``.
             startup_timeout: seconds to wait for anvil to listen.
+            block_time: mine a block every this many seconds, like a real chain. Without
+                it anvil mines only on transactions, so the latest block's timestamp (which
+                every view reads) stands still while nobody transacts.
 
         Raises:
             AnvilNotFoundError: no binary (or ``binary`` does not exist).
@@ -104,6 +108,8 @@ class AnvilChain(ChainBackend):
         ]  # fmt: skip
         if self.state_file is not None:
             command += ["--state", str(self.state_file)]
+        if block_time is not None:
+            command += ["--block-time", str(block_time)]
         # The log goes to a file, not a pipe: nobody has to drain it, anvil never blocks.
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in close()
             prefix="anvil-", suffix=".log", delete=False
