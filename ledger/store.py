@@ -20,11 +20,10 @@ Errors (all re-exported here)::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from types import TracebackType
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from ledger.cid import Cid
+from ledger.closing import Closing
 from ledger.content_errors import (
     BlockNotFoundError,
     CidMismatchError,
@@ -33,9 +32,6 @@ from ledger.content_errors import (
     StoreUnavailableError,
 )
 from ledger.dag_pb import MalformedNodeError
-
-if TYPE_CHECKING:
-    from typing import Self
 
 __all__ = [
     "BlockNotFoundError",
@@ -50,7 +46,7 @@ __all__ = [
 ]
 
 
-class ContentStore(ABC):
+class ContentStore(Closing, ABC):
     """Content-addressed storage of whole files (model updates, manifests).
 
     Every implementation re-hashes what it reads: ``get`` either returns exactly the
@@ -97,17 +93,6 @@ class ContentStore(ABC):
 
     def close(self) -> None:
         """Release connections or handles; the store is unusable afterwards."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_store(spec: str, *, timeout: float = 30.0) -> ContentStore:

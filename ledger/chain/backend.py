@@ -9,18 +9,17 @@ the development powers (time travel, mining, snapshots).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from types import TracebackType
-from typing import Self
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from ledger.chain.nonces import NonceTracker, tracker_for
+from ledger.closing import Closing
 
 __all__ = ["ChainBackend"]
 
 
-class ChainBackend(ABC):
+class ChainBackend(Closing, ABC):
     """A chain to talk to.
 
     Attributes:
@@ -93,14 +92,3 @@ class ChainBackend(ABC):
 
     def close(self) -> None:
         """Release what the backend holds (processes, connections). Idempotent."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
