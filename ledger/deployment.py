@@ -19,6 +19,8 @@ from web3 import Web3
 from ledger.chain.artifacts import artifacts_dir
 from ledger.errors import LedgerError
 from ledger.market import CONTRACT_NAME, FedMarket
+from ledger.seed_reveals import CONTRACT_NAME as SEED_REVEALS_NAME
+from ledger.seed_reveals import SeedReveals
 
 __all__ = ["Deployment", "DeploymentError", "deploy_market"]
 
@@ -39,6 +41,8 @@ class Deployment:
         market: the FedMarket address.
         block: the deployment block (event scans start here).
         artifacts: artifact name -> sha256 of its JSON file.
+        seed_reveals: the SeedReveals address ("" in files written before it existed:
+            such a deployment serves open-mode tasks only).
     """
 
     chain_id: int
@@ -46,6 +50,7 @@ class Deployment:
     market: str
     block: int
     artifacts: dict[str, str]
+    seed_reveals: str = ""
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -82,17 +87,30 @@ class Deployment:
         if not w3.eth.get_code(Web3.to_checksum_address(self.market)):
             raise DeploymentError(f"no contract at {self.market} on chain {chain_id}")
 
+    def seed_reveals_at(self, w3: Web3) -> SeedReveals:
+        """The deployment's SeedReveals client.
+
+        Raises:
+            DeploymentError: the deployment predates SeedReveals (no secure tasks).
+        """
+        if not self.seed_reveals:
+            raise DeploymentError("this deployment has no SeedReveals contract: redeploy "
+                                  "with `fedledger deploy` to run secure tasks")
+        return SeedReveals.at(w3, self.seed_reveals)
+
 
 def _artifact_sha256(name: str) -> str:
     return hashlib.sha256((artifacts_dir() / f"{name}.json").read_bytes()).hexdigest()
 
 
 def deploy_market(w3: Web3, *, sender: LocalAccount, rpc_url: str) -> tuple[Deployment, FedMarket]:
-    """Deploy a FedMarket from the committed artifacts and describe it."""
+    """Deploy a FedMarket and its SeedReveals from the committed artifacts and describe them."""
     block = int(w3.eth.block_number)  # a lower bound of the deployment block: scans start here
     market = FedMarket.deploy(w3, sender=sender)
+    reveals = SeedReveals.deploy(w3, market.address, sender=sender)
     deployment = Deployment(
         chain_id=int(w3.eth.chain_id), rpc_url=rpc_url, market=market.address, block=block,
-        artifacts={CONTRACT_NAME: _artifact_sha256(CONTRACT_NAME)},
+        artifacts={name: _artifact_sha256(name) for name in (CONTRACT_NAME, SEED_REVEALS_NAME)},
+        seed_reveals=reveals.address,
     )
     return deployment, market
