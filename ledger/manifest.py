@@ -276,6 +276,11 @@ class TaskManifest:
                 f"{self.aggregation!r} needs individual updates; secure mode allows only "
                 f"{list(_SUM_ONLY_RULES)}",
             )
+        if self.privacy == "secure" and self.reward_rule != "samples":
+            # Leave-one-out needs each update in clear; masked updates only sum.
+            raise ManifestError(
+                "reward_rule", f"{self.reward_rule!r} needs individual updates; secure mode "
+                               f"allows only 'samples'")
         if self.dp is not None and not isinstance(self.dp, DpSettings):
             raise ManifestError("dp", f"must be DpSettings or None, got {type(self.dp).__name__}")
         _int("committee_size", self.committee_size, minimum=1)

@@ -120,7 +120,14 @@ def run_audit(args: argparse.Namespace) -> AuditReport:
         if args.replay:
             from node.replay import replay_report  # torch only when replaying
 
-            replay_report(report, store, eval_data=args.eval_data)
+            secure = None
+            if deployment.seed_reveals and report.manifest is not None \
+                    and report.manifest.privacy == "secure":
+                from node.secure_participant import secure_inputs_reader
+
+                secure = secure_inputs_reader(market, deployment.seed_reveals_at(w3),
+                                              report.lineage.task, from_block=from_block)
+            replay_report(report, store, eval_data=args.eval_data, secure=secure)
     return report
 
 

@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="use an IPFS node's HTTP RPC API instead of the embedded store")
     demo.add_argument("--replace", action="store_true",
                       help="delete an earlier demo in --workdir first")
+    from node.cli_privacy import add_privacy_args
+
+    add_privacy_args(demo)
     demo.set_defaults(func=_demo)
 
 
@@ -61,15 +64,18 @@ def _remove_earlier_demo(workdir: Path) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from node.cli_privacy import dp_settings
     from node.demo import DemoConfig, DemoRun
     from node.simulate import evaluate_clients
 
     if args.replace:
         _remove_earlier_demo(Path(args.workdir))
     config = DemoConfig(workdir=Path(args.workdir), participants=args.participants,
-                        rounds=args.rounds, aggregation=args.aggregation, ipfs=args.ipfs)
+                        rounds=args.rounds, aggregation=args.aggregation, ipfs=args.ipfs,
+                        privacy=args.privacy, dp=dp_settings(args, args.rounds))
     started = time.monotonic()
     print(f"fedledger demo: {config.participants} shops, {config.rounds} rounds, "
+          f"privacy {config.privacy}{' + DP' if config.dp else ''}, "
           f"work directory {config.workdir}", flush=True)
     run = DemoRun.start(config)
     print(f"anvil {run.chain.rpc_url}, FedMarket {run.deployment.market}, task "

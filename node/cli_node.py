@@ -38,7 +38,8 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format=f"%(asctime)s [{client_id}] %(message)s")
     account = load_key(args)
-    _, market, store = open_ledger(args)
+    deployment, market, store = open_ledger(args)
+    reveals = deployment.seed_reveals_at(market.w3) if deployment.seed_reveals else None
     with store:
         view = load_task(market, store, args.task)
         data = load_participant_csv(args.data, schema_of(view.manifest), client_id=client_id,
@@ -50,12 +51,13 @@ def _run(args: argparse.Namespace) -> int:
 
             hook = MISBEHAVIOURS[args.misbehave]
         node = Participant(market, store, account, task=args.task, data=data,
-                           client_id=client_id, update_hook=hook)
+                           client_id=client_id, update_hook=hook, seed_reveals=reveals)
         logging.getLogger("fedledger.node").info(
             "participant %s on task %d with %d training rows", account.address,
             args.task, len(data.train))
         summary = node.run(poll_seconds=args.poll, timeout=args.timeout)
     print(json.dumps({"client_id": client_id, "address": account.address,
                       "submitted": summary.submitted, "claimed": summary.claimed,
-                      "withdrawn": summary.withdrawn, "errors": len(summary.errors)}))
+                      "withdrawn": summary.withdrawn, "errors": len(summary.errors),
+                      "epsilon": summary.epsilons, "seed_reveals": summary.seed_reveals}))
     return 0

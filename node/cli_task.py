@@ -7,6 +7,7 @@ import json
 
 from ledger.manifest import PhaseDurations
 from node.cli_common import add_key_args, add_ledger_args, load_key, open_ledger
+from node.cli_privacy import add_privacy_args, dp_settings
 from node.sim_presets import PRESETS, preset_manifest
 from node.task_create import TaskTerms, post_task
 
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--min-submissions", type=int, default=1)
     create.add_argument("--committee-fee-eth", type=float, default=0.0)
     create.add_argument("--seed", type=int, default=None)
+    add_privacy_args(create)
     create.set_defaults(func=_create)
 
     show = task_sub.add_parser("show", help="print a task's parameters, manifest and state")
@@ -61,7 +63,9 @@ def _create(args: argparse.Namespace) -> int:
     if args.durations:
         train, commit, reveal = (int(x) for x in args.durations.split(","))
         overrides["phase_durations"] = PhaseDurations(train=train, commit=commit, reveal=reveal)
-    manifest = preset_manifest(args.preset, **overrides)
+    rounds = args.rounds if args.rounds is not None else PRESETS[args.preset]["rounds"]
+    manifest = preset_manifest(args.preset, privacy=args.privacy,
+                               dp=dp_settings(args, rounds), **overrides)
     terms = TaskTerms(bounty=_wei(args.bounty_eth), max_participants=args.max_participants,
                       min_submissions=args.min_submissions, join_duration=args.join_seconds,
                       committee_fee=_wei(args.committee_fee_eth))

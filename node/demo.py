@@ -32,6 +32,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.chain.anvil import AnvilChain
 from ledger.deployment import Deployment, deploy_market
+from ledger.manifest import DpSettings
 from ledger.market import FedMarket
 from ledger.market_types import Phase
 from ledger.store import ContentStore, open_store
@@ -63,6 +64,8 @@ class DemoConfig:
     bounty_wei: int = 10**18
     stall_seconds: float = 60.0
     timeout: float = 900.0
+    privacy: str = "open"
+    dp: DpSettings | None = None
 
 
 @dataclass
@@ -117,7 +120,8 @@ class DemoRun:
         store = open_store(config.ipfs or str(workdir / "store"))
         manifest = preset_manifest(config.preset, rounds=config.rounds,
                                    aggregation=config.aggregation,
-                                   committee_size=config.committee, quorum=config.quorum)
+                                   committee_size=config.committee, quorum=config.quorum,
+                                   privacy=config.privacy, dp=config.dp)
         setup = SimulationSetup(partition="natural", column="Region")
         clients = build_clients(manifest, setup)
         if not 1 <= config.participants <= len(clients):
@@ -179,8 +183,11 @@ class DemoRun:
               until: Callable[[RoundProgress], bool] | None = None,
               poll_seconds: float = 0.5) -> RoundProgress:
         """Keep time until the task is over (or ``until`` says stop); returns the last view."""
+        reveals = (self.deployment.seed_reveals_at(self.chain.w3)
+                   if self.config.privacy == "secure" else None)
         keeper = TimeKeeper(self.chain, self.market, self.posted.task,
-                            live=self.live_addresses, stall_seconds=self.config.stall_seconds)
+                            live=self.live_addresses, stall_seconds=self.config.stall_seconds,
+                            seed_reveals=reveals)
         deadline = time.monotonic() + self.config.timeout
         while True:
             progress, jump = keeper.tick()

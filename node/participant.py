@@ -12,6 +12,12 @@ any moment and restarted picks up where the chain says it is:
   can still open the commitment it made before;
 * claims are checked against the contract's claimed bitmap.
 
+Privacy (``node.private_update``, ``node.secure_participant``): with ``dp`` in the manifest
+the update is clipped and noised with a secret derived from the account key, and the
+epsilon spent so far is logged and written into the update's metadata; in a ``secure``
+task the update is masked, survivors reveal their seeds with dropped members in the
+recovery window, and a committee member commits only once the recovery is complete.
+
 A transaction that reverts (the phase moved on, someone else's state changed) is logged
 with its decoded custom error and the node carries on with the next poll.
 """
@@ -31,11 +37,15 @@ from ledger.cid import Cid
 from ledger.errors import LedgerError
 from ledger.market import FedMarket
 from ledger.market_types import MemberInfo, Phase, RoundState, VoteState
+from ledger.seed_reveals import SeedReveals
 from ledger.store import ContentStore
 from ledger.task_view import TaskView, load_task
 from node.datasets import ClientData
+from node.errors import NodeError
+from node.private_update import dp_secret, private_payload
 from node.round_work import RoundOutcome, compute_round
-from node.secure_keys import agreement_public_key
+from node.secure_keys import agreement_private_key, agreement_public_key
+from node.secure_participant import SecureSteps
 from node.simulate import client_update_bytes
 
 __all__ = ["NodeSummary", "Participant"]
@@ -55,6 +65,8 @@ class NodeSummary:
     claimed: dict[int, int] = field(default_factory=dict)
     withdrawn: int = 0
     errors: list[str] = field(default_factory=list)
+    epsilons: dict[int, float] = field(default_factory=dict)
+    seed_reveals: list[tuple[int, int]] = field(default_factory=list)
 
 
 class Participant:
@@ -67,12 +79,14 @@ class Participant:
         task: the task id.
         data: this participant's own data (never leaves the process).
         client_id: the participant's stable name (seeds its training).
-        update_hook: replaces the honest update (tests and attack demos only).
+        update_hook: replaces the uploaded update (tests and attack demos only).
+        seed_reveals: the deployment's SeedReveals contract (required for secure tasks).
     """
 
     def __init__(self, market: FedMarket, store: ContentStore, account: LocalAccount, *,
                  task: int, data: ClientData, client_id: str,
-                 update_hook: Callable[[bytes, int], tuple[bytes, int]] | None = None) -> None:
+                 update_hook: Callable[[bytes, int], tuple[bytes, int]] | None = None,
+                 seed_reveals: SeedReveals | None = None) -> None:
         self.market = market
         self.store = store
         self.account = account
@@ -80,10 +94,13 @@ class Participant:
         self.data = data
         self.client_id = client_id
         self.update_hook = update_hook
+        self.seed_reveals = seed_reveals
         self.summary = NodeSummary()
         self._view: TaskView | None = None
-        self._outcomes: dict[int, RoundOutcome] = {}
+        self._secure: SecureSteps | None = None
+        self._outcomes: dict[tuple[int, int], RoundOutcome] = {}
         self._content: dict[Cid, bytes] = {}
+        self._withheld: set[int] = set()
 
     # ------------------------------------------------------------------ helpers
 
@@ -92,6 +109,24 @@ class Participant:
         if self._view is None:
             self._view = load_task(self.market, self.store, self.task)
         return self._view
+
+    @property
+    def secure(self) -> SecureSteps | None:
+        """The secure-mode steps (None in an open task).
+
+        Raises:
+            NodeError: a secure task but no SeedReveals contract to reveal seeds on.
+        """
+        if self.view.manifest.privacy != "secure":
+            return None
+        if self._secure is None:
+            if self.seed_reveals is None:
+                raise NodeError(f"task {self.task} is secure: the node needs the deployment's "
+                                "SeedReveals contract")
+            self._secure = SecureSteps(self.market, self.seed_reveals, self.store, self.account,
+                                       task=self.task, manifest=self.view.manifest,
+                                       fetch=self._fetch)
+        return self._secure
 
     def _fetch(self, cid: Cid) -> bytes:
         if cid not in self._content:
@@ -104,14 +139,25 @@ class Participant:
                       + self.task.to_bytes(32, "big") + round_.to_bytes(2, "big")
                       + attempt.to_bytes(1, "big"))
 
-    def outcome(self, round_: int, parent: Cid) -> RoundOutcome:
-        """This node's own computation of ``round_`` (cached)."""
-        if round_ not in self._outcomes:
+    def outcome(self, round_: int, parent: Cid, attempt: int = 0) -> RoundOutcome:
+        """This node's own computation of ``round_`` (cached).
+
+        ``attempt`` matters in a secure task only (each attempt has its own seed reveals);
+        open rounds are computed once, from the round's whole update list.
+        """
+        if (round_, attempt) not in self._outcomes:
             updates = self.market.updates(self.task, round_)
-            self._outcomes[round_] = compute_round(
+            secure = self.secure
+            self._outcomes[round_, attempt] = compute_round(
                 self.view.manifest, self.view.params, round_, self._fetch(parent), updates,
-                self._fetch)
-        return self._outcomes[round_]
+                self._fetch, secure=secure.inputs(round_, attempt) if secure else None)
+        return self._outcomes[round_, attempt]
+
+    def _decided(self, round_: int, parent: Cid, attempt: int) -> RoundOutcome:
+        # Open rounds keep the two-argument call (subclasses in tests override it).
+        if self.secure is None:
+            return self.outcome(round_, parent)
+        return self.outcome(round_, parent, attempt)
 
     # ------------------------------------------------------------------ actions
 
@@ -121,20 +167,45 @@ class Participant:
 
     def _submit(self, state: RoundState) -> str:
         assert state.parent is not None
+        secure = self.secure
+        if secure is not None and secure.seeds_exposed(state.round):
+            self._withheld.add(state.round)
+            return (f"not submitting in round {state.round}: seeds with this node may have "
+                    f"been revealed in an earlier attempt")
+        manifest = self.view.manifest
         payload, num_samples = client_update_bytes(
-            self.view.manifest, self._fetch(state.parent), self.data, self.client_id, state.round)
+            manifest, self._fetch(state.parent), self.data, self.client_id, state.round)
+        report = None
+        if manifest.dp is not None or secure is not None:
+            payload, report = private_payload(
+                manifest, payload, num_samples, task=self.task, round_index=state.round,
+                own=self.account.address, secret=dp_secret(bytes(self.account.key)),
+                rounds_before=self._rounds_before(state.round) if manifest.dp else 0,
+                agreement_key=agreement_private_key(self.account) if secure else None,
+                peers=secure.peers() if secure else None)
         if self.update_hook is not None:
             payload, num_samples = self.update_hook(payload, num_samples)
         cid = self.store.put(payload)
         self.market.submit_update(self.task, state.round, cid, num_samples, sender=self.account)
         self.summary.submitted.append(state.round)
-        return f"submitted round {state.round} update {cid} ({num_samples} samples)"
+        dp = ""
+        if report is not None:
+            self.summary.epsilons[state.round] = report.epsilon
+            dp = (f"; DP epsilon {report.epsilon:.4g} at delta {report.delta:g} after "
+                  f"{report.rounds} round(s)")
+        return f"submitted round {state.round} update {cid} ({num_samples} samples{dp})"
+
+    def _rounds_before(self, round_: int) -> int:
+        """Earlier rounds this node submitted in (the DP accountant composes them)."""
+        events = self.market.contract.events("UpdateSubmitted", task=self.task,
+                                             participant=self.account.address)
+        return len({e["args"]["round"] for e in events if e["args"]["round"] < round_})
 
     def _commit(self, state: RoundState) -> str:
         assert state.parent is not None
         if state.submissions < self.view.params.min_submissions:
             return "waiting for submissions"
-        result = self.outcome(state.round, state.parent)
+        result = self._decided(state.round, state.parent, state.attempt)
         # Publish before voting: a quorum on a CID nobody can fetch would stall round r+1.
         self.store.put(result.model_bytes)
         self.market.commit(self.task, state.round, result.model, result.rewards_root,
@@ -145,7 +216,7 @@ class Participant:
                 + (f" (excluded {excluded})" if excluded else ""))
 
     def _reveal(self, round_: int, attempt: int, parent: Cid) -> str:
-        result = self.outcome(round_, parent)
+        result = self._decided(round_, parent, attempt)
         self.market.reveal(self.task, round_, attempt, result.model, result.rewards_root,
                            self._salt(round_, attempt), sender=self.account)
         self.summary.revealed.append((round_, attempt))
@@ -156,7 +227,7 @@ class Participant:
             if round_ in self.summary.claimed:
                 continue
             entry = self.market.finalized_round(self.task, round_)
-            outcome = self.outcome(round_, entry.parent)
+            outcome = self._decided(round_, entry.parent, entry.attempt)
             amount = outcome.amount_of(self.account.address)
             if outcome.rewards_root != entry.rewards_root:
                 self.summary.claimed[round_] = 0  # the quorum disagreed with us: nothing to prove
@@ -195,13 +266,24 @@ class Participant:
             entry = self.market.finalized_round(self.task, me.vote_round)
             if entry.attempt == me.vote_attempt:
                 return self._reveal(me.vote_round, me.vote_attempt, entry.parent)
-        if state.phase == Phase.TRAIN and me.last_submitted_round != state.round:
+        if (state.phase == Phase.TRAIN and me.last_submitted_round != state.round
+                and state.round not in self._withheld):
             return self._submit(state)
+        secure = self.secure
+        if secure is not None and state.phase == Phase.COMMIT \
+                and me.last_submitted_round == state.round:
+            revealed = secure.reveal_if_needed(state)
+            if revealed is not None:
+                self.summary.seed_reveals.append((state.round, state.attempt))
+                return revealed
         voted_here = (me.vote_state != VoteState.NONE and me.vote_round == state.round
                       and me.vote_attempt == state.attempt)
         if (state.phase == Phase.COMMIT and not voted_here
                 and self.market.is_committee_member(self.task, state.round, state.attempt,
                                                     self.account.address)):
+            if secure is not None and state.submissions > 0 \
+                    and not secure.recovery(state).complete:
+                return None  # survivors are still revealing seeds
             return self._commit(state)
         if state.phase == Phase.REVEAL and committed_here:
             assert state.parent is not None

@@ -9,10 +9,16 @@ and the recomputed rewards the same Merkle root; a quorum that agreed on anythin
 Each round is replayed from the parent the chain names, not from the previous replay, so
 one bad round is reported once and the rounds after it are still judged on their own
 (the parent link itself is ``ledger.audit``'s ``round.parent-link`` check).
+
+A ``secure`` task's rounds also need the task's mask set and the survivors' seed reveals
+of each finalizing attempt (``secure``: ``(round, attempt) -> SecureInputs``, read from the
+chain by ``node.secure_participant.secure_inputs_reader``); without them its rounds fail
+as "cannot replay".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ledger.audit_report import AuditReport
@@ -22,7 +28,9 @@ from ledger.store import ContentStore
 from node.audit_eval import evaluate_model, load_eval_data
 from node.datasets import TensorData
 from node.errors import NodeError
-from node.round_work import RoundOutcome, compute_round
+from node.round_work import RoundOutcome, SecureInputs, compute_round
+
+SecureReader = Callable[[int, int], SecureInputs]
 
 __all__ = ["replay_report"]
 
@@ -32,7 +40,7 @@ def _hex(data: bytes) -> str:
 
 
 def _outcome(report: AuditReport, store: ContentStore, r: RoundLineage,
-             where: str) -> RoundOutcome | None:
+             where: str, secure: SecureReader | None) -> RoundOutcome | None:
     manifest, rec = report.manifest, r.record
     parent = rec.parent.cid
     if manifest is None or parent is None:
@@ -41,8 +49,10 @@ def _outcome(report: AuditReport, store: ContentStore, r: RoundLineage,
         return None
     try:
         parent_bytes = store.get(parent)
+        inputs = (secure(r.round, rec.attempt)
+                  if secure is not None and manifest.privacy == "secure" else None)
         return compute_round(manifest, report.lineage.params, r.round, parent_bytes,
-                             r.updates, store.get)
+                             r.updates, store.get, secure=inputs)
     except (ContentError, NodeError) as err:
         report.add("replay.model", False, where,
                    f"cannot replay from parent {parent}: {type(err).__name__}: {err}", r.round)
@@ -63,7 +73,8 @@ def _metrics(report: AuditReport, store: ContentStore, data: TensorData, round_:
 
 
 def replay_report(report: AuditReport, store: ContentStore, *,
-                  eval_data: str | Path | None = None) -> AuditReport:
+                  eval_data: str | Path | None = None,
+                  secure: SecureReader | None = None) -> AuditReport:
     """Replay every audited round of ``report`` and append the checks to it.
 
     Adds per round ``replay.model`` and ``replay.rewards-root`` checks and, in
@@ -75,6 +86,7 @@ def replay_report(report: AuditReport, store: ContentStore, *,
         store: where the parent and updates are fetched (an ``ArtifactCache`` reuses the
             audit's fetches).
         eval_data: a CSV in the task's schema to evaluate each model on.
+        secure: for a secure task, ``(round, attempt) -> SecureInputs`` from the chain.
 
     Returns:
         The same report, extended.
@@ -91,7 +103,7 @@ def replay_report(report: AuditReport, store: ContentStore, *,
         if r.round > report.upto_round:
             break
         where = f"task {lineage.task} round {r.round}"
-        outcome = _outcome(report, store, r, where)
+        outcome = _outcome(report, store, r, where, secure)
         if outcome is not None:
             _record(report, r, outcome, where)
         if data is not None:
@@ -114,3 +126,6 @@ def _record(report: AuditReport, r: RoundLineage, outcome: RoundOutcome, where: 
         replayed_model=str(outcome.model), replayed_rewards_root=_hex(outcome.rewards_root),
         rewards=[[who, amount] for who, amount in outcome.rewards],
         excluded=[[who, why] for who, why in outcome.excluded])
+    if outcome.dropped or outcome.culprits:  # secure rounds: recovered and blamed members
+        report.round_info[r.round].update(dropped=list(outcome.dropped),
+                                          seed_culprits=[list(c) for c in outcome.culprits])

@@ -7,6 +7,11 @@ the phase is for (or nothing has happened for ``stall_seconds``), it moves the c
 clock to the end of the phase with ``evm_increaseTime``. Nodes do not know it exists:
 they still read the phase from the chain, and the contract still enforces every window.
 It only works where the chain accepts dev RPCs (anvil, py-evm), never on a real network.
+
+In a ``secure`` task the commit phase has two halves: the recovery window
+(``ledger.seed_reveals``), in which survivors reveal seeds with dropped members, and the
+committee's half. The keeper ends the first half once every running submitter has
+revealed (or nobody dropped), and the second as in open mode.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from ledger.chain.backend import ChainBackend
 from ledger.market import FedMarket
 from ledger.market_types import Phase, RoundState
+from ledger.seed_reveals import SeedReveals, recovery_window
 
 __all__ = ["RoundProgress", "TimeKeeper"]
 
@@ -31,6 +37,7 @@ class RoundProgress:
     commits: int
     reveals: int
     finalized: int
+    seed_reveals: int = 0
 
 
 class TimeKeeper:
@@ -42,14 +49,17 @@ class TimeKeeper:
         task: the task to watch.
         live: returns the addresses of the participants whose processes are running.
         stall_seconds: wall seconds without any change before the phase is ended anyway.
+        seed_reveals: the SeedReveals contract, for a secure task (None: open task).
     """
 
     def __init__(self, chain: ChainBackend, market: FedMarket, task: int, *,
-                 live: Callable[[], set[str]], stall_seconds: float = 15.0) -> None:
+                 live: Callable[[], set[str]], stall_seconds: float = 15.0,
+                 seed_reveals: SeedReveals | None = None) -> None:
         self.chain = chain
         self.market = market
         self.task = task
         self.live = live
+        self.seed_reveals = seed_reveals
         self.stall_seconds = stall_seconds
         self._last_signature: tuple | None = None
         self._last_change = time.monotonic()
@@ -57,9 +67,25 @@ class TimeKeeper:
     def progress(self) -> RoundProgress:
         state = self.market.round_state(self.task)
         votes = self._votes(state.round, state.attempt)
+        seeds = 0
+        if self.seed_reveals is not None and state.phase == Phase.COMMIT:
+            seeds = len(self.seed_reveals.reveals(self.task, state.round, state.attempt))
         return RoundProgress(state=state, members=len(self.market.members(self.task)),
                              commits=votes[0], reveals=votes[1],
-                             finalized=len(self.market.lineage(self.task)))
+                             finalized=len(self.market.lineage(self.task)), seed_reveals=seeds)
+
+    def _in_recovery(self, s: RoundState) -> bool:
+        return (self.seed_reveals is not None and s.phase == Phase.COMMIT
+                and self.chain.timestamp() < recovery_window(s)[1])
+
+    def _survivors_revealed(self, s: RoundState, live: set[str]) -> bool:
+        assert self.seed_reveals is not None
+        submitters = {u.participant.lower() for u in self.market.updates(self.task, s.round)}
+        if {m.lower() for m in self.market.members(self.task)} <= submitters:
+            return True  # nobody dropped: nothing to reveal
+        revealed = {r.member.lower()
+                    for r in self.seed_reveals.reveals(self.task, s.round, s.attempt)}
+        return submitters & live <= revealed
 
     def _votes(self, round_: int, attempt: int) -> tuple[int, int]:
         contract = self.market.contract
@@ -76,6 +102,8 @@ class TimeKeeper:
             return p.members >= len(live)
         if s.phase == Phase.TRAIN:
             return s.submissions >= len(live)
+        if s.phase == Phase.COMMIT and self._in_recovery(s):
+            return self._survivors_revealed(s, live)
         if s.phase == Phase.COMMIT:
             committee = {a.lower() for a in self.market.committee(self.task, s.round, s.attempt)}
             return p.commits >= len(committee & live)
@@ -90,7 +118,7 @@ class TimeKeeper:
         if s.phase == Phase.TRAIN:
             return s.train_end
         if s.phase == Phase.COMMIT:
-            return s.commit_end
+            return recovery_window(s)[1] if self._in_recovery(s) else s.commit_end
         if s.phase == Phase.REVEAL:
             return s.reveal_end
         return s.attempt_start  # PENDING (next round's start) and FINISHED (payout start)
@@ -101,7 +129,7 @@ class TimeKeeper:
         p = self.progress()
         s = p.state
         signature = (s.round, s.attempt, s.phase, s.submissions, p.members, p.commits,
-                     p.reveals, p.finalized)
+                     p.reveals, p.finalized, p.seed_reveals)
         now = time.monotonic()
         if signature != self._last_signature:
             self._last_signature, self._last_change = signature, now

@@ -1,0 +1,47 @@
+"""``--privacy`` and ``--dp-*`` options shared by ``fedledger task create`` and ``fedledger demo``."""
+
+from __future__ import annotations
+
+import argparse
+
+from ledger.manifest import PRIVACY_MODES, DpSettings
+
+__all__ = ["add_privacy_args", "dp_settings"]
+
+
+def add_privacy_args(parser: argparse.ArgumentParser) -> None:
+    """``--privacy``, ``--dp-clip``, ``--dp-noise`` | ``--dp-epsilon``, ``--dp-delta``."""
+    parser.add_argument("--privacy", choices=PRIVACY_MODES, default="open",
+                        help="secure: masked updates, only their sum is revealed "
+                             "(FedAvg-family rules only)")
+    parser.add_argument("--dp-clip", type=float, default=None, metavar="C",
+                        help="differential privacy: clip each update to L2 norm C")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--dp-noise", type=float, default=None, metavar="Z",
+                       help="Gaussian noise std as a multiple of the clip norm")
+    noise.add_argument("--dp-epsilon", type=float, default=None, metavar="EPS",
+                       help="pick the noise that spends EPS over all rounds (Opacus RDP)")
+    parser.add_argument("--dp-delta", type=float, default=1e-5,
+                        help="delta of the reported (epsilon, delta) (default: %(default)s)")
+
+
+def dp_settings(args: argparse.Namespace, rounds: int) -> DpSettings | None:
+    """The DP settings the options ask for (None without ``--dp-clip``).
+
+    Raises:
+        SystemExit: ``--dp-noise``/``--dp-epsilon`` without ``--dp-clip``, or the reverse.
+        DpError: an epsilon the accountant cannot reach.
+    """
+    wants_noise = args.dp_noise is not None or args.dp_epsilon is not None
+    if args.dp_clip is None:
+        if wants_noise:
+            raise SystemExit("--dp-noise/--dp-epsilon need --dp-clip")
+        return None
+    if not wants_noise:
+        raise SystemExit("--dp-clip needs --dp-noise or --dp-epsilon")
+    noise = args.dp_noise
+    if noise is None:
+        from node.dp import noise_for_epsilon
+
+        noise = noise_for_epsilon(args.dp_epsilon, rounds, args.dp_delta)
+    return DpSettings(clip_norm=args.dp_clip, noise_multiplier=noise, delta=args.dp_delta)

@@ -1,0 +1,106 @@
+"""What a participant uploads when its task asks for privacy: DP noise, secure masks, or both.
+
+Pure functions of the plain update file (``node.simulate.client_update_bytes``), the
+manifest and the participant's own secrets; no chain or IPFS here (``node.participant``
+wires them). The same inputs give the same bytes, so a node that restarts between ``put``
+and ``submitUpdate`` uploads the very same CID.
+
+* DP (``manifest.dp``, either mode): clip and add Gaussian noise (``node.dp.privatize``)
+  keyed by :func:`dp_secret`, a secret derived from the account key, never from the
+  public task seed (anyone could then subtract the noise). ``rounds_before`` is how many
+  earlier rounds this participant released a noised update in: the accountant composes
+  them.
+* Open mode: the (noised) delta in the usual float32 update file, with the
+  ``fedledger.dp.*`` metadata when DP is on. Without DP the plain file is used unchanged.
+* Secure mode: the (noised) delta, weighted and masked against every other member of the
+  mask set (``node.secagg.mask_update``), DP metadata included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from coincurve import PrivateKey
+from eth_utils import keccak
+
+from ledger.manifest import TaskManifest
+from node.aggregate import capped_weight
+from node.codec import decode_tensors, encode_tensors, expected_layout
+from node.dp import DpReport, noise_seed, privatize
+from node.errors import NodeError
+from node.flat_params import flatten, unflatten
+from node.secagg import mask_update
+from node.secure_round import round_ring_params
+from node.simulate import model_of
+
+__all__ = ["PrivateUpdateError", "dp_secret", "flat_delta", "private_payload"]
+
+_DP_DOMAIN = b"fedledger/dp-noise-secret/v1"
+
+
+class PrivateUpdateError(NodeError):
+    """A secure-mode update asked for without the key-agreement inputs."""
+
+
+def dp_secret(account_key: bytes) -> bytes:
+    """The participant's DP noise secret (32 bytes, from its account key and a domain tag)."""
+    return keccak(_DP_DOMAIN + bytes(account_key))
+
+
+def flat_delta(manifest: TaskManifest, update_bytes: bytes) -> np.ndarray:
+    """The float32 delta inside a plain update file, flat in canonical order.
+
+    Raises:
+        CodecError: the file does not fit the manifest's architecture.
+    """
+    layout = expected_layout(model_of(manifest))
+    return flatten(decode_tensors(update_bytes, expected=layout).tensors, layout)
+
+
+def private_payload(manifest: TaskManifest, update_bytes: bytes, num_samples: int, *,
+                    task: int, round_index: int, own: str, secret: bytes, rounds_before: int,
+                    agreement_key: PrivateKey | None = None,
+                    peers: Mapping[str, bytes] | None = None) -> tuple[bytes, DpReport | None]:
+    """The file to upload for this round, and the DP report (None without DP).
+
+    Args:
+        manifest: the task manifest (privacy mode, DP settings, caps).
+        update_bytes: the plain update file from local training.
+        num_samples: the ``numSamples`` that will be submitted with it.
+        task, round_index: the round.
+        own: this participant's address.
+        secret: :func:`dp_secret` of the participant's key.
+        rounds_before: earlier rounds this participant submitted a noised update in.
+        agreement_key: secure mode: the key-agreement private key.
+        peers: secure mode: every OTHER member of the mask set -> its registered key.
+
+    Raises:
+        CodecError: the plain file does not fit the architecture.
+        DpError: bad DP settings.
+        PrivateUpdateError: secure mode without ``agreement_key`` or ``peers``.
+        FixedPointError, MaskError, MaskedPayloadError: the update cannot be masked.
+    """
+    dp = manifest.dp
+    if dp is None and manifest.privacy == "open":
+        return update_bytes, None
+    layout = expected_layout(model_of(manifest))
+    delta = flat_delta(manifest, update_bytes)
+    report = None
+    if dp is not None:
+        delta, report = privatize(
+            delta, clip_norm=dp.clip_norm, noise_multiplier=dp.noise_multiplier,
+            delta_dp=dp.delta, seed=noise_seed(secret, task=task, round_index=round_index),
+            rounds_before=rounds_before)
+    metadata = report.metadata() if report is not None else None
+    if manifest.privacy == "open":
+        return encode_tensors(unflatten(delta, layout), metadata), report
+    if agreement_key is None or peers is None:
+        raise PrivateUpdateError("secure mode needs agreement_key and peers")
+    members = len(peers) + 1
+    masked = mask_update(
+        delta, weight=capped_weight(num_samples, manifest.max_samples),
+        params=round_ring_params(members=members, max_samples=manifest.max_samples, dp=dp),
+        task=task, round_index=round_index, own=own, private_key=agreement_key, peers=peers,
+        extra_metadata=metadata)
+    return masked, report

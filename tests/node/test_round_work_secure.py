@@ -1,0 +1,176 @@
+"""compute_round on a secure task, and the participant's private payloads (pure, no chain).
+
+Three fixed accounts train on three shoppers shops; one more member of the mask set never
+submits, so every round needs the survivors' seed reveals. Updates and reveals live in a
+dict keyed by CID, as the store would hold them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from eth_account import Account
+
+from ledger.cid import Cid
+from ledger.content_errors import ContentError
+from ledger.manifest import DpSettings
+from ledger.market_types import TaskParams, Update
+from ledger.unixfs import cid_of
+from node.codec import decode_tensors, expected_layout
+from node.dp import epsilon_spent
+from node.private_update import PrivateUpdateError, dp_secret, flat_delta, private_payload
+from node.round_aggregate import aggregate_round
+from node.round_work import SecureInputs, SecureInputsError, compute_round
+from node.secagg import decode_masked, reveal_seeds
+from node.secure_keys import agreement_private_key, agreement_public_key
+from node.sim_presets import preset_manifest
+from node.sim_setup import SimulationSetup, build_clients
+from node.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
+
+TASK = 5
+ROUND = 1
+ACCOUNTS = [Account.from_key(bytes([i + 11]) * 32) for i in range(4)]
+ADDRS = [a.address.lower() for a in ACCOUNTS]
+PUBS = {a: agreement_public_key(acct) for a, acct in zip(ADDRS, ACCOUNTS)}
+SECURE = preset_manifest("shoppers", rounds=2, privacy="secure")
+OPEN = preset_manifest("shoppers", rounds=2)
+PARAMS = TaskParams(manifest=cid_of(b"m"), genesis=cid_of(b"g"), bounty=3 * 10**18, rounds=2,
+                    max_participants=4, min_submissions=1, committee_size=3, quorum=2,
+                    join_duration=1, train_duration=1, commit_duration=1, reveal_duration=1,
+                    stake=0, slash_bps=0, committee_fee=0, max_retries=0)
+
+
+@pytest.fixture(scope="module")
+def clients():
+    return build_clients(SECURE, SimulationSetup(partition="natural", column="Region"))[:3]
+
+
+@pytest.fixture(scope="module")
+def plain(clients):
+    parent = genesis_model_bytes(SECURE)
+    return parent, [client_update_bytes(SECURE, parent, c, c.client_id, ROUND) for c in clients]
+
+
+def _secure_round(manifest, plain, *, reveal_keys=None):
+    """Masked files of members 0..2 (member 3 dropped), their reveals, the store dict."""
+    parent, updates = plain
+    store: dict[Cid, bytes] = {}
+    events, reveals = [], []
+    for i, (data, n) in enumerate(updates):
+        masked, _ = private_payload(
+            manifest, data, n, task=TASK, round_index=ROUND, own=ADDRS[i],
+            secret=dp_secret(bytes(ACCOUNTS[i].key)), rounds_before=0,
+            agreement_key=agreement_private_key(ACCOUNTS[i]),
+            peers={a: PUBS[a] for a in ADDRS if a != ADDRS[i]})
+        cid = cid_of(masked)
+        store[cid] = masked
+        events.append(Update(ROUND, ACCOUNTS[i].address, cid.digest, cid.codec, n, i, b""))
+        key = (reveal_keys or {}).get(i, agreement_private_key(ACCOUNTS[i]))
+        rev = reveal_seeds(key, own=ADDRS[i], dropped={ADDRS[3]: PUBS[ADDRS[3]]}, task=TASK,
+                           round_index=ROUND)
+        store[cid_of(rev)] = rev
+        reveals.append((ADDRS[i], cid_of(rev)))
+    inputs = SecureInputs(task=TASK, mask_set=tuple(ADDRS), reveals=tuple(reveals))
+    return parent, events, store, inputs
+
+
+def _fetch(store):
+    def fetch(cid):
+        if cid not in store:
+            raise ContentError(f"{cid} not found")
+        return store[cid]
+    return fetch
+
+
+def test_secure_round_equals_open_round_within_the_ring_resolution(plain):
+    parent, events, store, inputs = _secure_round(SECURE, plain)
+    outcome = compute_round(SECURE, PARAMS, ROUND, parent, events, _fetch(store), secure=inputs)
+    assert outcome.dropped == (ADDRS[3],) and outcome.culprits == () and outcome.excluded == ()
+    assert [n for _, n in plain[1]] == [3824, 909, 1922]
+    assert [who.lower() for who, _ in outcome.rewards] == ADDRS[:3]
+    assert [a for _, a in outcome.rewards] == [861908339594290008, 204883546205860255,
+                                               433208114199849737]  # by samples, sum = budget
+    open_result = aggregate_round(parent, list(plain[1]), layout=expected_layout(model_of(OPEN)),
+                                  rule="fedavg", max_samples=OPEN.max_samples, round_index=ROUND)
+    secure_w = model_weights(SECURE, outcome.model_bytes)
+    open_w = model_weights(OPEN, open_result.model_bytes)
+    worst = max(float((secure_w[k].double() - open_w[k].double()).abs().max()) for k in open_w)
+    # The ring's error (N * 2^-(k+1) ~ 1e-15 here) is far below float32 rounding, so the
+    # decoded weights are not just within the resolution but equal for these updates.
+    assert worst == 0.0
+    assert outcome.model == cid_of(open_result.model_bytes)  # same bytes: same CID
+    # Deterministic: the same chain data gives the same CID (what the quorum agrees on).
+    again = compute_round(SECURE, PARAMS, ROUND, parent, events, _fetch(store), secure=inputs)
+    assert again.model == outcome.model and again.rewards_root == outcome.rewards_root
+
+
+def test_a_wrong_reveal_is_named_and_the_parent_is_kept(plain):
+    liar_key = agreement_private_key(Account.from_key(b"\x77" * 32))
+    parent, events, store, inputs = _secure_round(SECURE, plain, reveal_keys={1: liar_key})
+    outcome = compute_round(SECURE, PARAMS, ROUND, parent, events, _fetch(store), secure=inputs)
+    assert [(who, dropped) for who, dropped, _ in outcome.culprits] == [(ADDRS[1], ADDRS[3])]
+    assert outcome.rewards == () and outcome.rewards_root == bytes(32)
+    assert len(outcome.excluded) == 3
+    assert all("bad seed reveals" in why for _, why in outcome.excluded)
+    kept = model_weights(SECURE, outcome.model_bytes)
+    for name, value in model_weights(SECURE, parent).items():
+        assert np.array_equal(kept[name].numpy(), value.numpy())
+
+
+def test_a_missing_reveal_file_names_its_revealer(plain):
+    parent, events, store, inputs = _secure_round(SECURE, plain)
+    del store[inputs.reveals[2][1]]  # registered on chain, never published
+    outcome = compute_round(SECURE, PARAMS, ROUND, parent, events, _fetch(store), secure=inputs)
+    assert {who for who, _, _ in outcome.culprits} == {ADDRS[2]}
+
+
+def test_secure_round_without_inputs_is_refused(plain):
+    parent, events, store, _ = _secure_round(SECURE, plain)
+    with pytest.raises(SecureInputsError):
+        compute_round(SECURE, PARAMS, ROUND, parent, events, _fetch(store))
+
+
+def test_open_payload_without_dp_is_the_plain_file(plain):
+    data, n = plain[1][0]
+    assert private_payload(OPEN, data, n, task=TASK, round_index=ROUND, own=ADDRS[0],
+                           secret=dp_secret(bytes(ACCOUNTS[0].key)), rounds_before=0) == (data, None)
+
+
+def test_open_dp_payload_is_noised_keyed_by_the_account_and_reports_epsilon(plain):
+    dp = DpSettings(clip_norm=0.5, noise_multiplier=1.1, delta=1e-5)
+    manifest = dataclasses.replace(OPEN, dp=dp)
+    data, n = plain[1][0]
+
+    def payload(account_index, rounds_before=2):
+        return private_payload(manifest, data, n, task=TASK, round_index=3, own=ADDRS[0],
+                               secret=dp_secret(bytes(ACCOUNTS[account_index].key)),
+                               rounds_before=rounds_before)
+
+    noised, report = payload(0)
+    assert payload(0)[0] == noised  # reproducible by its owner
+    assert payload(1)[0] != noised  # keyed by the account secret, not the public task seed
+    assert report.rounds == 3 and report.epsilon == epsilon_spent(1.1, 3, 1e-5)
+    decoded = decode_tensors(noised)
+    assert decoded.metadata["fedledger.dp.epsilon"] == repr(report.epsilon)
+    assert decoded.metadata["fedledger.dp.rounds"] == "3"
+    moved = flat_delta(manifest, noised) - flat_delta(manifest, data)
+    assert 0.5 < float(np.std(moved)) / 0.55 < 1.5  # noise std z*C = 0.55
+
+
+def test_secure_dp_payload_carries_the_dp_metadata(plain):
+    manifest = dataclasses.replace(SECURE, dp=DpSettings(clip_norm=1.0, noise_multiplier=0.8,
+                                                         delta=1e-5))
+    data, n = plain[1][0]
+    masked, report = private_payload(
+        manifest, data, n, task=TASK, round_index=ROUND, own=ADDRS[0],
+        secret=dp_secret(bytes(ACCOUNTS[0].key)), rounds_before=0,
+        agreement_key=agreement_private_key(ACCOUNTS[0]),
+        peers={a: PUBS[a] for a in ADDRS[1:]})
+    update = decode_masked(masked, size=flat_delta(manifest, data).size)
+    assert update.metadata["fedledger.dp.epsilon"] == repr(report.epsilon)
+    assert update.member == ADDRS[0] and set(update.commitments) == set(ADDRS[1:])
+    with pytest.raises(PrivateUpdateError):
+        private_payload(manifest, data, n, task=TASK, round_index=ROUND, own=ADDRS[0],
+                        secret=b"s" * 32, rounds_before=0)
