@@ -1,0 +1,145 @@
+"""``fedledger node run`` with a stopwatch on each kind of work (for ``bench_round.py``).
+
+Usage: ``FEDLEDGER_TIMINGS=DIR python scripts/timed_node.py node run ...`` (the same
+arguments as ``fedledger``). Nothing in the node changes: this wrapper only replaces a
+few functions by timed versions of themselves before handing over to ``node.cli.main``,
+then writes the seconds spent in each category to ``DIR/<client-id>.json`` after every
+action (a node killed mid-run still leaves its last totals).
+
+Categories (seconds of wall time inside this process):
+
+* ``startup``: interpreter start to the first poll of the chain (imports, key, data);
+* ``train``: ``client_update_bytes`` less the serialization inside it;
+* ``serialize``: safetensors encode/decode (``node.codec``) wherever it is called;
+* ``store``: content store ``put``/``get``;
+* ``chain_tx``: sending a transaction and waiting for its receipt;
+* ``chain_read``: view calls and event queries;
+* ``committee``: ``compute_round`` (aggregation, scores, Merkle tree) less store and
+  serialization inside it;
+* ``poll_sleep``: sleeping between polls (the node has nothing to do).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+_STARTED = time.perf_counter()  # before the node's heavy imports (torch, web3)
+
+TOTALS: dict[str, float] = defaultdict(float)
+COUNTS: dict[str, int] = defaultdict(int)
+_stack: list[str] = []  # categories currently timing: nested time goes to the innermost
+
+_TX = ("join", "submit_update", "commit", "reveal", "claim", "withdraw_stake", "settle",
+       "commit_raw")
+_READS = ("round_state", "member", "members", "is_committee_member", "committee", "updates",
+          "finalized_round", "lineage", "claimed", "ended", "task_info", "pubkey")
+
+
+def _timed(category: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        _stack.append(category)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _stack.pop()
+            elapsed = time.perf_counter() - start
+            TOTALS[category] += elapsed
+            COUNTS[category] += 1
+            if _stack:  # the enclosing category did not spend this time itself
+                TOTALS[_stack[-1]] -= elapsed
+    wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+class _TimeProxy:
+    """The ``time`` module with a timed ``sleep`` (given to the participant module only)."""
+
+    sleep = staticmethod(_timed("poll_sleep", time.sleep))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def _output_path() -> str | None:
+    directory = os.environ.get("FEDLEDGER_TIMINGS")
+    if not directory or "--client-id" not in sys.argv:
+        return None
+    client_id = sys.argv[sys.argv.index("--client-id") + 1]
+    return os.path.join(directory, f"{client_id}.json")
+
+
+def _dump() -> None:
+    path = _output_path()
+    if path is None:
+        return
+    try:
+        with open(f"{path}.tmp", "w") as out:
+            json.dump({"seconds": {k: round(v, 4) for k, v in TOTALS.items()},
+                       "calls": dict(COUNTS)}, out)
+        os.replace(f"{path}.tmp", path)
+    except OSError as err:  # a stopwatch must never stop the node
+        print(f"timed_node: cannot write {path}: {err}", file=sys.stderr)
+
+
+def install() -> None:
+    """Wrap the node's work functions (module attributes, looked up at call time)."""
+    import node.codec
+    import node.participant
+    import node.simulate
+    from ledger.local_store import LocalStore
+    from ledger.market import FedMarket
+
+    node.participant.client_update_bytes = _timed("train", node.participant.client_update_bytes)
+    node.participant.compute_round = _timed("committee", node.participant.compute_round)
+    for module in (node.codec, node.simulate):
+        for name in ("encode_tensors", "decode_tensors"):
+            if hasattr(module, name):
+                setattr(module, name, _timed("serialize", getattr(module, name)))
+    import node.round_aggregate
+
+    for name in ("encode_tensors", "decode_tensors"):
+        if hasattr(node.round_aggregate, name):
+            setattr(node.round_aggregate, name,
+                    _timed("serialize", getattr(node.round_aggregate, name)))
+    for name in ("put", "get"):
+        setattr(LocalStore, name, _timed("store", getattr(LocalStore, name)))
+    for name in _TX:
+        if hasattr(FedMarket, name):
+            setattr(FedMarket, name, _timed("chain_tx", getattr(FedMarket, name)))
+    for name in _READS:
+        if hasattr(FedMarket, name):
+            setattr(FedMarket, name, _timed("chain_read", getattr(FedMarket, name)))
+
+    node.participant.time = _TimeProxy()  # the participant's own `time` only
+
+    original_step = node.participant.Participant.step
+
+    def step(self: Any) -> Any:
+        if "startup" not in TOTALS:
+            TOTALS["startup"] = time.perf_counter() - _STARTED
+        action = original_step(self)
+        if action:
+            _dump()
+        return action
+
+    node.participant.Participant.step = step
+    atexit.register(_dump)
+
+
+def main() -> int:
+    install()
+    from node.cli import main as cli_main
+
+    return cli_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
