@@ -65,6 +65,7 @@ def _remove_earlier_demo(workdir: Path) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     from node.cli_privacy import dp_settings
+    from node.datasets import SHOPPERS_FILE
     from node.demo import DemoConfig, DemoRun
     from node.simulate import evaluate_clients
 
@@ -118,5 +119,8 @@ def _demo(args: argparse.Namespace) -> int:
              "--html", str(config.workdir / "lineage.html")]
     if config.ipfs:
         audit += ["--ipfs", config.ipfs]
+    if config.preset == "shoppers":
+        # Accuracy per round in the page: every shop's sessions, which only a demo holds.
+        audit += ["--eval-data", str(Path(__file__).parent / "data" / SHOPPERS_FILE)]
     print(f"\n$ fedledger {' '.join(audit)}", flush=True)
     return cli_main(audit)
