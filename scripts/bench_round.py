@@ -227,10 +227,14 @@ def _report(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]
     ours = results.get("fedledger")
     if ours is None:
         return report
+    report["ratios_after_first_round"] = {}
     for base in ("plain", "plain_minimal", "flower_sim", "flower_deployment"):
         if base in results:
             report["ratios"][f"fedledger/{base}"] = round(
                 ours["seconds_per_round"] / results[base]["seconds_per_round"], 2)
+            report["ratios_after_first_round"][f"fedledger/{base}"] = round(
+                ours["seconds_per_round_after_first"]
+                / results[base]["seconds_per_round_after_first"], 2)
     if "plain" in results:
         report["fedledger_equals_plain_bit_for_bit"] = ours["final_cid"] == \
             results["plain"]["final_cid"]
