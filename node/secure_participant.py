@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 
 from ledger.cid import Cid
 from ledger.errors import LedgerError
@@ -122,7 +123,7 @@ class SecureSteps:
         """Registered key-agreement public keys of ``members``."""
         for m in members:
             if m not in self._pubkeys:
-                self._pubkeys[m] = self.market.pubkey(self.task, m)
+                self._pubkeys[m] = self.market.pubkey(self.task, to_checksum_address(m))
         return {m: self._pubkeys[m] for m in members}
 
     def peers(self) -> dict[str, bytes]:
