@@ -83,7 +83,7 @@ def test_sigkill_mid_round_then_restart_counts_once(tmp_path):
 
 
 def test_participant_that_never_returns(tmp_path):
-    with demo_run(tmp_path / "demo", participants=4, stall_seconds=5.0) as run:
+    with demo_run(tmp_path / "demo", participants=4) as run:
         gone = run.nodes[3]
 
         def round_one_done(progress) -> bool:
