@@ -37,6 +37,8 @@ from ledger.market_types import (
 __all__ = ["FedMarket"]
 
 CONTRACT_NAME = "FedMarket"
+REVEAL_GAS_LIMIT = 600_000
+"""Covers a finalizing reveal with the largest quorum (11 fee credits); ~220k at quorum 3."""
 _ERC20_ABI_ARTIFACT = "TestToken"  # a plain OpenZeppelin ERC20: its ABI covers approve/balanceOf
 
 
@@ -68,8 +70,9 @@ class FedMarket:
         """The market deployed at ``address``."""
         return cls(Contract.at(chain, CONTRACT_NAME, address))
 
-    def _tx(self, fn: str, *args: Any, sender: LocalAccount, value: int = 0) -> TxReceipt:
-        return self.contract.transact(fn, *args, sender=sender, value=value)
+    def _tx(self, fn: str, *args: Any, sender: LocalAccount, value: int = 0,
+            gas: int | None = None) -> TxReceipt:
+        return self.contract.transact(fn, *args, sender=sender, value=value, gas=gas)
 
     def _erc20(self, token: str) -> Contract:
         return Contract.at(self.w3, _ERC20_ABI_ARTIFACT, token)
@@ -139,9 +142,16 @@ class FedMarket:
         *,
         sender: LocalAccount,
     ) -> TxReceipt:
-        """Open the caller's commitment in the attempt's reveal window."""
+        """Open the caller's commitment in the attempt's reveal window.
+
+        The gas limit is fixed, not estimated: whether this reveal is the one that completes
+        the quorum (and pays for finalization, ~4x the gas) depends on which peers' reveals
+        land first, which an estimate made a moment earlier cannot know. Unused gas is not
+        charged.
+        """
         return self._tx(
-            "reveal", task, round_, attempt, model.digest, model.codec, rewards_root, salt, sender=sender
+            "reveal", task, round_, attempt, model.digest, model.codec, rewards_root, salt,
+            sender=sender, gas=REVEAL_GAS_LIMIT,
         )
 
     def settle(self, task: int, account: str, *, sender: LocalAccount) -> TxReceipt:

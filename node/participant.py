@@ -100,6 +100,8 @@ class Participant:
         self._secure: SecureSteps | None = None
         self._outcomes: dict[tuple[int, int], RoundOutcome] = {}
         self._content: dict[Cid, bytes] = {}
+        self._committee: dict[tuple[int, int], bool] = {}
+        self._last_phase: Phase | None = None
         self._withheld: set[int] = set()
 
     # ------------------------------------------------------------------ helpers
@@ -148,9 +150,11 @@ class Participant:
         if (round_, attempt) not in self._outcomes:
             updates = self.market.updates(self.task, round_)
             secure = self.secure
+            # Models are cached (each is the next round's parent); updates are not: the
+            # outcome is, and a long task must not keep every update it ever saw.
             self._outcomes[round_, attempt] = compute_round(
                 self.view.manifest, self.view.params, round_, self._fetch(parent), updates,
-                self._fetch, secure=secure.inputs(round_, attempt) if secure else None)
+                self.store.get, secure=secure.inputs(round_, attempt) if secure else None)
         return self._outcomes[round_, attempt]
 
     def _decided(self, round_: int, parent: Cid, attempt: int) -> RoundOutcome:
@@ -253,6 +257,7 @@ class Participant:
             LedgerError: content or RPC failure.
         """
         state = self.market.round_state(self.task)
+        self._last_phase = state.phase
         me: MemberInfo = self.market.member(self.task, self.account.address)
         if not me.is_member:
             if state.phase == Phase.PENDING and state.round == 1:
@@ -279,8 +284,7 @@ class Participant:
         voted_here = (me.vote_state != VoteState.NONE and me.vote_round == state.round
                       and me.vote_attempt == state.attempt)
         if (state.phase == Phase.COMMIT and not voted_here
-                and self.market.is_committee_member(self.task, state.round, state.attempt,
-                                                    self.account.address)):
+                and self._in_committee(state.round, state.attempt)):
             if secure is not None and state.submissions > 0 \
                     and not secure.recovery(state).complete:
                 return None  # survivors are still revealing seeds
@@ -303,8 +307,18 @@ class Participant:
     def _finalized_count(self) -> int:
         return len(self.market.lineage(self.task))
 
+    def _in_committee(self, round_: int, attempt: int) -> bool:
+        # Fixed once the attempt has started: ask the chain once, not on every poll.
+        key = (round_, attempt)
+        if key not in self._committee:
+            self._committee[key] = self.market.is_committee_member(
+                self.task, round_, attempt, self.account.address)
+        return self._committee[key]
+
     def done(self) -> bool:
         """The task is over and this node has nothing left to claim or withdraw."""
+        if self._last_phase is not None and self._last_phase not in _TERMINAL:
+            return False  # the last poll saw a live task: no need to ask again yet
         state = self.market.round_state(self.task)
         if state.phase not in _TERMINAL:
             return False

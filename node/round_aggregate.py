@@ -124,7 +124,12 @@ def aggregate_round(
 
     parent_absmax = float(np.abs(parent).max()) if parent.size else 0.0
     rejected: dict[int, str] = {}
-    cids = [str(cid_of(data)) for data, _ in updates]
+    # One pass over ``updates`` for both: a lazily fetched sequence then reads each once here.
+    cids: list[str] = []
+    counts: list[int] = []
+    for data, num_samples in updates:
+        cids.append(str(cid_of(data)))
+        counts.append(num_samples)
     first_with_cid: dict[str, int] = {}
     order: list[int] = []
     for index in sorted(range(len(updates)), key=lambda i: (cids[i], i)):
@@ -169,7 +174,7 @@ def aggregate_round(
 
     scores = [0] * len(updates)
     if scoring == "samples":
-        for index, score in zip(accepted, sample_scores([updates[i][1] for i in accepted],
+        for index, score in zip(accepted, sample_scores([counts[i] for i in accepted],
                                                         max_samples), strict=True):
             scores[index] = score
     elif accepted:

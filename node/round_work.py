@@ -109,21 +109,37 @@ def round_budget(params: TaskParams, round_index: int) -> int:
     return share - params.committee_fee * params.quorum
 
 
-def _fetch_all(updates: Sequence[Update], fetch: Fetch) -> tuple[list[bytes], dict[int, str]]:
-    payloads: list[bytes] = []
-    unavailable: dict[int, str] = {}
-    for index, update in enumerate(updates):
+class _LazyPayloads(Sequence[tuple[bytes, int]]):
+    """``(bytes, numSamples)`` of each update, fetched when ``aggregate_round`` reads it.
+
+    A committee member thus holds O(1) updates instead of all N (measured in
+    ``scripts/bench_scale.py``), at the price of fetching each update twice (once for its
+    CID, once to aggregate it). Unavailable content reads as ``b""`` (an invalid update)
+    and its reason is kept in ``unavailable``.
+    """
+
+    def __init__(self, updates: Sequence[Update], fetch: Fetch) -> None:
+        self._updates = updates
+        self._fetch = fetch
+        self.unavailable: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._updates)
+
+    def __getitem__(self, index):  # type: ignore[override]  # int indices only
+        update = self._updates[index]
+        return self._payload(index, update), update.num_samples
+
+    def _payload(self, index: int, update: Update) -> bytes:
         cid = update.cid
         if cid is None:
-            unavailable[index] = f"codec {update.codec:#x} names no supported CID"
-            payloads.append(b"")
-            continue
+            self.unavailable[index] = f"codec {update.codec:#x} names no supported CID"
+            return b""
         try:
-            payloads.append(fetch(cid))
+            return self._fetch(cid)
         except LedgerError as err:
-            unavailable[index] = f"content unavailable: {err}"
-            payloads.append(b"")
-    return payloads, unavailable
+            self.unavailable[index] = f"content unavailable: {err}"
+            return b""
 
 
 def _fetch_reveals(secure: SecureInputs, fetch: Fetch) -> dict[str, bytes]:
@@ -176,19 +192,22 @@ def compute_round(manifest: TaskManifest, params: TaskParams, round_index: int,
         SecureInputsError: a secure task without ``secure``.
         FixedPointError: a secure task whose ring cannot hold its members' updates.
     """
-    payloads, unavailable = _fetch_all(updates, fetch)
+    payloads = _LazyPayloads(updates, fetch)
     if manifest.privacy == "secure":
-        result = _secure_result(manifest, round_index, parent_bytes, updates, payloads, secure,
+        # Masked updates are summed in the ring all at once (they are small integers' worth
+        # of work each); fetch them up front.
+        plain = [payloads[i][0] for i in range(len(payloads))]
+        result = _secure_result(manifest, round_index, parent_bytes, updates, plain, secure,
                                 fetch)
     else:
         result = aggregate_round(
-            parent_bytes, [(data, u.num_samples) for data, u in zip(payloads, updates)],
+            parent_bytes, payloads,
             layout=expected_layout(model_of(manifest)), rule=manifest.aggregation,
             rule_params=manifest.aggregation_params, max_samples=manifest.max_samples,
             round_index=round_index, scoring=manifest.reward_rule,
         )
-    excluded = tuple(
-        (updates[i].participant, unavailable.get(i, reason)) for i, reason in result.rejected)
+    excluded = tuple((updates[i].participant, payloads.unavailable.get(i, reason))
+                     for i, reason in result.rejected)
     amounts = reward_split(list(result.scores), round_budget(params, round_index))
     rewards = tuple((u.participant, a) for u, a in zip(updates, amounts) if a > 0)
     root = build_reward_tree(rewards).root if rewards else EMPTY_ROOT

@@ -32,7 +32,7 @@ from node.secure_round import Submission, round_ring_params, secure_aggregate_ro
 from node.sim_presets import preset_manifest
 from node.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
 from node.timekeeper import TimeKeeper
-from tests.e2e.conftest import claims, submissions_by_round
+from tests.e2e.conftest import STALL_SECONDS, claims, submissions_by_round
 
 pytestmark = pytest.mark.timeout(480)
 
@@ -43,7 +43,8 @@ SIZE = layout_size(expected_layout(model_of(preset_manifest("shoppers"))))
 def secure_run(workdir: Path, *, participants: int = 3, rounds: int = 2,
                dp: DpSettings | None = None) -> Iterator[DemoRun]:
     run = DemoRun.start(DemoConfig(workdir=workdir, participants=participants, rounds=rounds,
-                                   privacy="secure", dp=dp, stall_seconds=20.0, timeout=400.0))
+                                   privacy="secure", dp=dp, stall_seconds=STALL_SECONDS,
+                                   timeout=400.0))
     try:
         yield run
     finally:
