@@ -50,7 +50,7 @@ from node.rules import RoundRule, make_rule
 from node.scores import DEFAULT_LOO_SCALE, compute_leave_one_out, sample_scores
 from node.server_opt import check_state_names, split_state, state_layout, state_tensor_name
 
-__all__ = ["Evaluate", "RoundResult", "aggregate_round"]
+__all__ = ["Evaluate", "RoundResult", "aggregate_round", "decode_parent", "encode_model"]
 
 _F32_MAX = float(np.finfo(np.float32).max)
 
@@ -120,7 +120,7 @@ def aggregate_round(
         raise RuleParamsError(f"unknown scoring {scoring!r}")
     if scoring == "leave_one_out" and evaluate is None:
         raise RuleParamsError("leave_one_out scoring needs an evaluate callback")
-    parent, state = _decode_parent(parent_model_bytes, layout, round_rule.optimizer.slots)
+    parent, state = decode_parent(parent_model_bytes, layout, round_rule.optimizer.slots)
 
     parent_absmax = float(np.abs(parent).max()) if parent.size else 0.0
     rejected: dict[int, str] = {}
@@ -170,7 +170,7 @@ def aggregate_round(
     for index in valid:
         if index not in accepted_set:
             rejected[index] = f"not selected by {rule}"
-    model_bytes = _encode_model(new, new_state, layout, round_rule, rule_params, round_index)
+    model_bytes = encode_model(new, new_state, layout, round_rule, rule_params, round_index)
 
     scores = [0] * len(updates)
     if scoring == "samples":
@@ -193,7 +193,7 @@ def aggregate_round(
                        rejected=sorted(rejected.items()), scores=scores, order=valid)
 
 
-def _decode_parent(data: bytes, layout: Layout,
+def decode_parent(data: bytes, layout: Layout,
                    slots: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Parent weights (float64 flat) and optimizer state (zeros when absent)."""
     full_layout = {**layout, **state_layout(layout, slots)}
@@ -230,7 +230,7 @@ def _validate(update: tuple[bytes, int], layout: Layout, parent: np.ndarray,
     return ClientUpdate(delta=delta, num_samples=num_samples)
 
 
-def _encode_model(new: np.ndarray, state: Mapping[str, np.ndarray], layout: Layout,
+def encode_model(new: np.ndarray, state: Mapping[str, np.ndarray], layout: Layout,
                   round_rule: RoundRule, rule_params: Mapping[str, object] | None,
                   round_index: int | None) -> bytes:
     with np.errstate(over="ignore"):

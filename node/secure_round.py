@@ -34,7 +34,7 @@ from node.codec import Layout
 from node.fixed_point import RingParams, ring_params
 from node.flat_params import layout_size
 from node.masks import MaskError, normalize_address
-from node.round_aggregate import RoundResult, _decode_parent, _encode_model
+from node.round_aggregate import RoundResult, decode_parent, encode_model
 from node.rules import make_rule
 from node.scores import sample_scores
 from node.secagg import (
@@ -174,7 +174,7 @@ def secure_aggregate_round(parent_model_bytes: bytes, submissions: Sequence[Subm
     round_rule = make_rule(rule, rule_params)
     if not isinstance(round_rule.aggregator, FedAvg):
         raise RuleParamsError(f"rule {rule!r} needs individual updates; not in secure mode")
-    parent, state = _decode_parent(parent_model_bytes, layout, round_rule.optimizer.slots)
+    parent, state = decode_parent(parent_model_bytes, layout, round_rule.optimizer.slots)
     classified = classify_submissions(submissions, mask_set=mask_set, task=task,
                                       round_index=round_index, params=params,
                                       size=layout_size(layout), max_samples=max_samples)
@@ -197,7 +197,7 @@ def secure_aggregate_round(parent_model_bytes: bytes, submissions: Sequence[Subm
         culprits = sorted(set(culprits))
         for index, _ in classified.valid:
             rejected[index] = f"round unrecoverable: bad seed reveals {culprits}"
-    model_bytes = _encode_model(new, new_state, layout, round_rule, rule_params,
+    model_bytes = encode_model(new, new_state, layout, round_rule, rule_params,
                                 round_index)
     scores = [0] * len(submissions)
     for index, score in zip(accepted, sample_scores(
