@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ledger.content_errors import InvalidCidError
 
-__all__ = ["DAG_PB", "RAW", "SHA2_256", "Cid"]
+__all__ = ["DAG_PB", "RAW", "SHA2_256", "Cid", "cid_from_chain"]
 
 RAW = 0x55
 """Multicodec of a raw block (a UnixFS leaf with ``--raw-leaves``)."""
@@ -168,3 +168,15 @@ def _b58decode(body: str, original: str) -> bytes:
         number = number * 58 + digit
     leading_zeros = len(body) - len(body.lstrip("1"))
     return b"\x00" * leading_zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")
+
+
+def cid_from_chain(digest: bytes, codec: int) -> Cid | None:
+    """The CID an on-chain ``(bytes32 digest, uint64 codec)`` pair names, or None.
+
+    The contracts do not judge codecs, so a participant can register a pair that names no
+    supported CID; readers treat such an entry as unavailable instead of failing.
+    """
+    try:
+        return Cid(int(codec), bytes(digest))
+    except InvalidCidError:
+        return None

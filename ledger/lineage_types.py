@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ledger.cid import Cid
-from ledger.content_errors import InvalidCidError
+from ledger.cid import Cid, cid_from_chain
 from ledger.market_types import TaskParams, Update
 
 __all__ = [
@@ -38,11 +37,8 @@ class ChainCid:
 
     @property
     def cid(self) -> Cid | None:
-        """The CID, or None when the pair names no supported CID."""
-        try:
-            return Cid(int(self.codec), bytes(self.digest))
-        except InvalidCidError:
-            return None
+        """The CID, or None when the on-chain pair names no supported CID."""
+        return cid_from_chain(self.digest, self.codec)
 
     @classmethod
     def of(cls, cid: Cid) -> ChainCid:

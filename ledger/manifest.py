@@ -25,6 +25,7 @@ from ledger.errors import LedgerError
 __all__ = [
     "AGGREGATION_RULES",
     "DATASETS",
+    "DP_LEVELS",
     "OPTIMIZERS",
     "PRIVACY_MODES",
     "REWARD_RULES",
@@ -37,6 +38,7 @@ __all__ = [
 MANIFEST_VERSION = 1
 OPTIMIZERS = ("adam", "sgd")
 PRIVACY_MODES = ("open", "secure")
+DP_LEVELS = ("participant", "record")
 DATASETS = ("csv", "digits", "shoppers")
 AGGREGATION_RULES = (
     "fedadam",
@@ -142,7 +144,8 @@ def _sub_fields(name: str, cls: type, data: Any) -> dict[str, Any]:
     for key in data:
         if key not in names:
             raise ManifestError(f"{name}.{key}", "unknown field")
-    for key in sorted(names):
+    optional = {f.name for f in fields(cls) if f.default is not MISSING}
+    for key in sorted(names - optional):
         if key not in data:
             raise ManifestError(f"{name}.{key}", "missing")
     return dict(data)
@@ -175,11 +178,16 @@ class DpSettings:
         clip_norm: L2 bound of each update (delta) before noise.
         noise_multiplier: noise std as a multiple of ``clip_norm``.
         delta: the delta at which epsilon is reported.
+        level: ``"participant"`` (clip and noise each whole update, ``node.dp``) or
+            ``"record"`` (DP-SGD inside local training: clip each example's gradient to
+            ``clip_norm`` and noise every step, ``node.dp_sgd``). Written to the canonical
+            JSON only when it is not the default, so older manifests keep their bytes.
     """
 
     clip_norm: float
     noise_multiplier: float
     delta: float
+    level: str = "participant"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "clip_norm",
@@ -188,6 +196,7 @@ class DpSettings:
                            _float("dp.noise_multiplier", self.noise_multiplier, minimum=0.0))
         object.__setattr__(self, "delta",
                            _float("dp.delta", self.delta, minimum=0.0, maximum=1.0, open_min=True))
+        _choice("dp.level", self.level, DP_LEVELS)
 
 
 @dataclass(frozen=True)
@@ -307,7 +316,10 @@ class TaskManifest:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, (PhaseDurations, DpSettings)):
-                value = {g.name: getattr(value, g.name) for g in fields(value)}
+                # Optional sub-fields at their default are left out: adding one must not
+                # change the canonical bytes (and CIDs) of manifests that do not use it.
+                value = {g.name: getattr(value, g.name) for g in fields(value)
+                         if g.default is MISSING or getattr(value, g.name) != g.default}
             out[f.name] = _thaw(value)
         return out
 

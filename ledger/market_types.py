@@ -15,8 +15,7 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
-from ledger.cid import Cid
-from ledger.content_errors import InvalidCidError
+from ledger.cid import Cid, cid_from_chain
 
 __all__ = [
     "ETH",
@@ -215,11 +214,8 @@ class Update:
 
     @property
     def cid(self) -> Cid | None:
-        """The update's CID, or None if the on-chain pair names no supported CID."""
-        try:
-            return _cid(self.digest, self.codec)
-        except InvalidCidError:
-            return None
+        """The CID, or None when the on-chain pair names no supported CID."""
+        return cid_from_chain(self.digest, self.codec)
 
     @classmethod
     def from_event(cls, args: dict[str, Any]) -> Update:

@@ -21,8 +21,7 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from ledger.chain import ChainBackend, Contract
-from ledger.cid import Cid
-from ledger.content_errors import InvalidCidError
+from ledger.cid import Cid, cid_from_chain
 from ledger.market_types import RoundState
 
 __all__ = ["CONTRACT_NAME", "SeedReveal", "SeedReveals", "recovery_window"]
@@ -48,10 +47,8 @@ class SeedReveal:
 
     @property
     def cid(self) -> Cid | None:
-        try:
-            return Cid(int(self.codec), bytes(self.digest))
-        except InvalidCidError:
-            return None
+        """The CID, or None when the on-chain pair names no supported CID."""
+        return cid_from_chain(self.digest, self.codec)
 
     @classmethod
     def from_event(cls, args: dict[str, Any]) -> SeedReveal:
