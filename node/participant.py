@@ -42,7 +42,7 @@ from ledger.store import ContentStore
 from ledger.task_view import TaskView, load_task
 from node.datasets import ClientData
 from node.errors import NodeError
-from node.private_update import dp_secret, private_payload
+from node.private_update import dp_secret, private_payload, record_noise_key
 from node.round_work import RoundOutcome, compute_round
 from node.secure_keys import agreement_private_key, agreement_public_key
 from node.secure_participant import SecureSteps
@@ -177,8 +177,11 @@ class Participant:
             return (f"not submitting in round {state.round}: seeds with this node may have "
                     f"been revealed in an earlier attempt")
         manifest = self.view.manifest
+        record_dp = manifest.dp is not None and manifest.dp.level == "record"
         payload, num_samples = client_update_bytes(
-            manifest, self._fetch(state.parent), self.data, self.client_id, state.round)
+            manifest, self._fetch(state.parent), self.data, self.client_id, state.round,
+            noise_key=record_noise_key(dp_secret(bytes(self.account.key)), task=self.task,
+                                       round_index=state.round) if record_dp else None)
         report = None
         if manifest.dp is not None or secure is not None:
             payload, report = private_payload(

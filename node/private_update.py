@@ -10,6 +10,10 @@ and ``submitUpdate`` uploads the very same CID.
   public task seed (anyone could then subtract the noise). ``rounds_before`` is how many
   earlier rounds this participant released a noised update in: the accountant composes
   them.
+* Record-level DP (``manifest.dp.level == "record"``): the noise was already added during
+  local training (DP-SGD, ``node.dp_sgd``, keyed by :func:`record_noise_key`), so the
+  delta is not clipped or noised again; only the DP report and metadata are attached,
+  with epsilon from the record-level accountant.
 * Open mode: the (noised) delta in the usual float32 update file, with the
   ``fedledger.dp.*`` metadata when DP is on. Without DP the plain file is used unchanged.
 * Secure mode: the (noised) delta, weighted and masked against every other member of the
@@ -18,6 +22,7 @@ and ``submitUpdate`` uploads the very same CID.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -25,16 +30,18 @@ from coincurve import PrivateKey
 from eth_utils import keccak
 
 from ledger.manifest import TaskManifest
-from node.aggregate import capped_weight
+from node.aggregate import capped_weight, ordered_sum
 from node.codec import decode_tensors, encode_tensors, expected_layout
-from node.dp import DpReport, noise_seed, privatize
+from node.dp import DpError, DpReport, noise_seed, privatize
+from node.dp_sgd import record_epsilon
 from node.errors import NodeError
 from node.flat_params import flatten, unflatten
 from node.secagg import mask_update
 from node.secure_round import round_ring_params
 from node.simulate import model_of
 
-__all__ = ["PrivateUpdateError", "dp_secret", "flat_delta", "private_payload"]
+__all__ = ["PrivateUpdateError", "dp_secret", "flat_delta", "private_payload",
+           "record_noise_key", "record_report"]
 
 _DP_DOMAIN = b"fedledger/dp-noise-secret/v1"
 
@@ -46,6 +53,38 @@ class PrivateUpdateError(NodeError):
 def dp_secret(account_key: bytes) -> bytes:
     """The participant's DP noise secret (32 bytes, from its account key and a domain tag)."""
     return keccak(_DP_DOMAIN + bytes(account_key))
+
+
+def record_noise_key(secret: bytes, *, task: int, round_index: int) -> int:
+    """The DP-SGD noise key for ``client_update_bytes(..., noise_key=...)`` (same
+    derivation as the participant-level noise: :func:`node.dp.noise_seed`).
+
+    Raises:
+        DpError: a secret shorter than 16 bytes.
+    """
+    return noise_seed(secret, task=task, round_index=round_index)
+
+
+def record_report(manifest: TaskManifest, delta: np.ndarray, num_samples: int, *,
+                  rounds_before: int) -> DpReport:
+    """The DP report of a record-level (DP-SGD) update: epsilon after this round.
+
+    ``num_samples`` is the participant's local row count (the accountant's
+    ``n_local``); ``norm`` is the L2 norm of the already-noised delta.
+
+    Raises:
+        DpError: no DP-SGD settings in the manifest, or bad parameters.
+    """
+    dp = manifest.dp
+    if dp is None or dp.level != "record":
+        raise DpError("the manifest does not ask for record-level DP")
+    rounds = rounds_before + 1
+    epsilon = record_epsilon(dp.noise_multiplier, n_local=num_samples,
+                             batch_size=manifest.batch_size, epochs=manifest.local_epochs,
+                             rounds=rounds, delta=dp.delta)
+    flat = np.asarray(delta, dtype=np.float64)
+    return DpReport(clip=dp.clip_norm, noise=dp.noise_multiplier, delta=dp.delta,
+                    rounds=rounds, epsilon=epsilon, norm=math.sqrt(ordered_sum(flat * flat)))
 
 
 def flat_delta(manifest: TaskManifest, update_bytes: bytes) -> np.ndarray:
@@ -87,7 +126,9 @@ def private_payload(manifest: TaskManifest, update_bytes: bytes, num_samples: in
     layout = expected_layout(model_of(manifest))
     delta = flat_delta(manifest, update_bytes)
     report = None
-    if dp is not None:
+    if dp is not None and dp.level == "record":
+        report = record_report(manifest, delta, num_samples, rounds_before=rounds_before)
+    elif dp is not None:
         delta, report = privatize(
             delta, clip_norm=dp.clip_norm, noise_multiplier=dp.noise_multiplier,
             delta_dp=dp.delta, seed=noise_seed(secret, task=task, round_index=round_index),

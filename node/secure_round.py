@@ -97,13 +97,14 @@ class SecureRoundResult(RoundResult):
 def round_ring_params(*, members: int, max_samples: int, dp: DpSettings | None) -> RingParams:
     """The ring every member of a secure round uses: a function of on-chain/manifest data.
 
-    With DP, an honest coordinate is at most the clip norm plus 10 noise standard
+    With participant-level DP, an honest coordinate is at most the clip norm plus 10 noise standard
     deviations (exceeded with probability ~1e-23 per coordinate).
 
     Raises:
         FixedPointError: a bound the ring cannot hold for ``members`` updates.
     """
-    bound = (DEFAULT_VALUE_BOUND if dp is None
+    # Record-level DP (DP-SGD) does not clip the whole update: it is bounded like a plain one.
+    bound = (DEFAULT_VALUE_BOUND if dp is None or dp.level == "record"
              else dp.clip_norm * (1.0 + 10.0 * dp.noise_multiplier))
     return ring_params(max_members=members, max_weight=max_samples, value_bound=bound)
 

@@ -100,16 +100,34 @@ def model_weights(manifest: TaskManifest, model_bytes: bytes) -> dict[str, torch
     return weights
 
 
+def _dp_sgd_of(manifest: TaskManifest, noise_key: int | None) -> Any:
+    """The DP-SGD settings of a record-level DP manifest (None otherwise)."""
+    dp = manifest.dp
+    if dp is None or dp.level != "record":
+        return None
+    from node.dp import DpError
+    from node.dp_sgd import DpSgd
+
+    if noise_key is None:
+        raise DpError("record-level DP needs the participant's secret noise key")
+    return DpSgd(clip_norm=dp.clip_norm, noise_multiplier=dp.noise_multiplier,
+                 noise_key=noise_key)
+
+
 def client_update_bytes(manifest: TaskManifest, parent_model_bytes: bytes,
                         client_data: ClientData, client_id: str, round_index: int, *,
-                        attack: Attack | None = None) -> tuple[bytes, int]:
+                        attack: Attack | None = None,
+                        noise_key: int | None = None) -> tuple[bytes, int]:
     """Trains one participant for one round and returns ``(update bytes, numSamples)``.
 
-    ``attack`` is for robustness simulations only.
+    ``attack`` is for robustness simulations only. ``noise_key`` is the participant's
+    secret DP noise key for the round (``node.dp.noise_seed``); it is required, and only
+    used, when the manifest asks for record-level DP (DP-SGD, ``node.dp_sgd``).
 
     Raises:
         CodecError: the parent model file does not fit the architecture.
         TrainError: training failed (e.g. a non-finite loss).
+        DpError: record-level DP without ``noise_key``.
     """
     data = client_data
     if attack is not None and attack.kind == "label_flip":
@@ -117,7 +135,8 @@ def client_update_bytes(manifest: TaskManifest, parent_model_bytes: bytes,
     model = model_of(manifest)
     parent = model_weights(manifest, parent_model_bytes)
     result = train_local(model, parent, data.train, hyper_of(manifest),
-                         derive_seed(manifest.seed, "train", round_index, client_id))
+                         derive_seed(manifest.seed, "train", round_index, client_id),
+                         dp_sgd=_dp_sgd_of(manifest, noise_key))
     delta = result.delta
     if attack is not None and attack.kind == "sign_flip":
         delta = scale_delta(delta, -attack.factor)
@@ -158,7 +177,8 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
                    attacks: Mapping[str, Attack] | None = None,
                    aggregate: AggregateFn | None = None,
                    on_round: Callable[[dict[str, Any]], None] | None = None,
-                   evaluate_every: int = 1) -> SimulationResult:
+                   evaluate_every: int = 1,
+                   noise_key: Callable[[str, int], int] | None = None) -> SimulationResult:
     """Runs ``manifest.rounds`` rounds with every client taking part in each.
 
     Args:
@@ -168,6 +188,7 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
         aggregate: override of ``node.round_aggregate.aggregate_round`` (tests only).
         on_round: called with each round's log entry (progress display).
         evaluate_every: evaluate the global model every this many rounds (and last).
+        noise_key: ``(client id, round) -> secret noise key``, for record-level DP.
 
     Raises:
         NodeError: duplicate client ids or no clients.
@@ -187,7 +208,9 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
     for round_index in range(1, manifest.rounds + 1):
         started = time.perf_counter()
         payloads = [client_update_bytes(manifest, model_bytes, c, c.client_id, round_index,
-                                        attack=attacks.get(c.client_id))
+                                        attack=attacks.get(c.client_id),
+                                        noise_key=None if noise_key is None
+                                        else noise_key(c.client_id, round_index))
                     for c in clients]
         outcome = aggregate(model_bytes, payloads, layout=layout, rule=manifest.aggregation,
                             rule_params=manifest.aggregation_params,

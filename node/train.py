@@ -14,6 +14,7 @@ import contextlib
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,6 +22,9 @@ from torch import nn
 
 from node.datasets import TensorData
 from node.errors import NodeError
+
+if TYPE_CHECKING:
+    from node.dp_sgd import DpSgd
 
 __all__ = [
     "EvalMetrics",
@@ -118,12 +122,13 @@ def load_state(model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
 
 
 def train_local(model: nn.Module, parent_state: Mapping[str, torch.Tensor], data: TensorData,
-                hyper: TrainHyper, seed: int) -> LocalResult:
+                hyper: TrainHyper, seed: int, *, dp_sgd: DpSgd | None = None) -> LocalResult:
     """Trains ``model`` from ``parent_state`` on ``data`` and returns the weight delta.
 
     Batches are drawn by a permutation per epoch from a generator seeded with ``seed``
     (use ``derive_seed(task_seed, "train", round, client_id)``). With ``fedprox_mu > 0``
-    the loss adds ``mu / 2 * ||w - w_parent||^2`` (FedProx).
+    the loss adds ``mu / 2 * ||w - w_parent||^2`` (FedProx). With ``dp_sgd`` (record-level
+    DP, ``node.dp_sgd``) each step clips every example's gradient and adds secret noise.
 
     Raises:
         TrainError: no training rows, a parent state that does not fit, or a
@@ -139,6 +144,19 @@ def train_local(model: nn.Module, parent_state: Mapping[str, torch.Tensor], data
         optimizer: torch.optim.Optimizer = torch.optim.SGD(params.values(), lr=hyper.lr)
     else:
         optimizer = torch.optim.Adam(params.values(), lr=hyper.lr)
+    if dp_sgd is not None:
+        from node.dp_sgd import train_dp_sgd
+
+        with single_thread():
+            model.train()
+            last_epoch_loss = train_dp_sgd(model, parent, data, hyper, seed, dp_sgd, _loss,
+                                           optimizer)
+            model.eval()
+            if not all(torch.isfinite(p).all() for p in model.parameters()):
+                raise TrainError("weights became non-finite; lower the learning rate")
+            delta = {k: (v.detach().to(torch.float32) - parent[k]).contiguous()
+                     for k, v in model.state_dict().items()}
+        return LocalResult(delta=delta, num_samples=n, metrics={"train_loss": last_epoch_loss})
     generator = torch.Generator().manual_seed(seed)
     last_epoch_loss = math.nan
     with single_thread():
