@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ledger.manifest import PRIVACY_MODES, DpSettings
+from ledger.manifest import DP_LEVELS, PRIVACY_MODES, DpSettings
 
 __all__ = ["add_privacy_args", "dp_settings"]
 
@@ -23,6 +23,9 @@ def add_privacy_args(parser: argparse.ArgumentParser) -> None:
                        help="pick the noise that spends EPS over all rounds (Opacus RDP)")
     parser.add_argument("--dp-delta", type=float, default=1e-5,
                         help="delta of the reported (epsilon, delta) (default: %(default)s)")
+    parser.add_argument("--dp-level", choices=DP_LEVELS, default="participant",
+                        help="participant: clip and noise each whole update; record: DP-SGD "
+                             "inside local training (default: %(default)s)")
 
 
 def dp_settings(args: argparse.Namespace, rounds: int) -> DpSettings | None:
@@ -39,9 +42,13 @@ def dp_settings(args: argparse.Namespace, rounds: int) -> DpSettings | None:
         return None
     if not wants_noise:
         raise SystemExit("--dp-clip needs --dp-noise or --dp-epsilon")
+    if args.dp_level == "record" and args.dp_noise is None:
+        raise SystemExit("--dp-level record takes --dp-noise: its epsilon depends on each "
+                         "participant's data size, and each node reports its own")
     noise = args.dp_noise
     if noise is None:
         from node.dp import noise_for_epsilon
 
         noise = noise_for_epsilon(args.dp_epsilon, rounds, args.dp_delta)
-    return DpSettings(clip_norm=args.dp_clip, noise_multiplier=noise, delta=args.dp_delta)
+    return DpSettings(clip_norm=args.dp_clip, noise_multiplier=noise, delta=args.dp_delta,
+                      level=args.dp_level)

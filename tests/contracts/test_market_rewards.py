@@ -122,12 +122,17 @@ def test_withdraw_pays_stake_plus_fees_after_the_last_window(anvil_chain):
     m, task = env.market, env.task
     results = [play_round(env, reveal_all=False) for _ in range(3)]
     # expected balances: quorum seats earn the fee, the third seat committed and never revealed
+    # (the committee is drawn from on-chain randomness, so the same member may sit out more
+    # than one round: what it can lose is capped by what it has left)
     expected = {a.address: env.params.stake for a in env.members}
+    slashed = 0
     for result in results:
         for account in result.committee[:2]:
             expected[account.address] += env.params.committee_fee
         seat = result.committee[2].address
-        expected[seat] -= min(expected[seat], env.params.stake // 2)
+        cut = min(expected[seat], env.params.stake // 2)
+        expected[seat] -= cut
+        slashed += cut
     with reverts("FedMarketTaskNotEnded", task=task):  # the last reveal window is still open
         m.withdraw_stake(task, sender=env.members[0])
     goto(chain, m.round_state(task).attempt_start)
@@ -139,5 +144,5 @@ def test_withdraw_pays_stake_plus_fees_after_the_last_window(anvil_chain):
         e["args"]["amount"] for e in m.contract.events("StakeWithdrawn", task=task)
     )
     slashes = sum(e["args"]["amount"] for e in m.contract.events("Slashed", task=task))
-    assert slashes == 3 * (env.params.stake // 2)
+    assert slashes == slashed
     assert total_withdrawn == 3 * env.params.stake + 6 * env.params.committee_fee - slashes
