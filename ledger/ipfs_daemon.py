@@ -17,9 +17,9 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
+from ledger.closing import Closing
 from ledger.content_errors import ContentError
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class JsIpfsDaemon:
+class JsIpfsDaemon(Closing):
     """A js-ipfs daemon over ``repo_dir``, started on enter and stopped on exit.
 
     Args:
@@ -128,17 +128,13 @@ class JsIpfsDaemon:
             process.kill()
             process.wait()
 
+    def close(self) -> None:
+        """``Closing``'s exit hook: stop the daemon."""
+        self.stop()
+
     def __enter__(self) -> Self:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- internals ----------------------------------------------------------------------
 
