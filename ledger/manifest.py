@@ -182,12 +182,18 @@ class DpSettings:
             ``"record"`` (DP-SGD inside local training: clip each example's gradient to
             ``clip_norm`` and noise every step, ``node.dp_sgd``). Written to the canonical
             JSON only when it is not the default, so older manifests keep their bytes.
+        noise_shares: distributed DP (secure mode, record level): each participant adds
+            only ``1/sqrt(noise_shares)`` of the noise std, and a round's masked sum is
+            unmasked only when it holds at least ``noise_shares`` updates, so the sum carries
+            at least the full noise ``noise_multiplier * clip_norm``. 1 (the default) means
+            every update carries the full noise itself.
     """
 
     clip_norm: float
     noise_multiplier: float
     delta: float
     level: str = "participant"
+    noise_shares: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "clip_norm",
@@ -197,6 +203,7 @@ class DpSettings:
         object.__setattr__(self, "delta",
                            _float("dp.delta", self.delta, minimum=0.0, maximum=1.0, open_min=True))
         _choice("dp.level", self.level, DP_LEVELS)
+        _int("dp.noise_shares", self.noise_shares, minimum=1)
 
 
 @dataclass(frozen=True)
@@ -292,6 +299,8 @@ class TaskManifest:
                                f"allows only 'samples'")
         if self.dp is not None and not isinstance(self.dp, DpSettings):
             raise ManifestError("dp", f"must be DpSettings or None, got {type(self.dp).__name__}")
+        if self.noise_shares > 1:
+            self._check_distributed_dp()
         _int("committee_size", self.committee_size, minimum=1)
         _int("quorum", self.quorum, minimum=1)
         if self.quorum > self.committee_size:
@@ -307,6 +316,28 @@ class TaskManifest:
             raise ManifestError("seed", "must be below 2**63")
         if self.version != MANIFEST_VERSION:
             raise ManifestError("version", f"unsupported version {self.version!r}")
+
+    @property
+    def noise_shares(self) -> int:
+        """The fewest updates a secure round's sum may be unmasked with (1 without
+        distributed DP)."""
+        return 1 if self.dp is None else self.dp.noise_shares
+
+    def _check_distributed_dp(self) -> None:
+        # The split noise adds up to the full noise only if the aggregate is exactly
+        # lr * (sum of every participant's noised clipped-gradient sum) / (sum of rows):
+        # one full-batch plain SGD step per round, summed under secure aggregation.
+        needs = {
+            "privacy": (self.privacy == "secure", "'secure': an update alone has a noise share"),
+            "dp.level": (self.dp is not None and self.dp.level == "record", "'record'"),
+            "local_epochs": (self.local_epochs == 1, "1"),
+            "optimizer": (self.optimizer == "sgd", "'sgd'"),
+            "batch_size": (self.batch_size >= self.max_samples,
+                           f">= max_samples ({self.max_samples}): one full batch per round"),
+        }
+        for name, (ok, what) in needs.items():
+            if not ok:
+                raise ManifestError(name, f"must be {what} when dp.noise_shares > 1")
 
     # ---- canonical bytes -------------------------------------------------------------
 

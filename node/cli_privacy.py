@@ -26,6 +26,10 @@ def add_privacy_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dp-level", choices=DP_LEVELS, default="participant",
                         help="participant: clip and noise each whole update; record: DP-SGD "
                              "inside local training (default: %(default)s)")
+    parser.add_argument("--dp-noise-shares", type=int, default=1, metavar="M",
+                        help="distributed DP (secure, record level): each update adds 1/sqrt(M) "
+                             "of the noise, a sum is unmasked only with >= M updates; sets one "
+                             "full-batch SGD step per round (default: %(default)s)")
 
 
 def dp_settings(args: argparse.Namespace, rounds: int) -> DpSettings | None:
@@ -42,7 +46,7 @@ def dp_settings(args: argparse.Namespace, rounds: int) -> DpSettings | None:
         return None
     if not wants_noise:
         raise SystemExit("--dp-clip needs --dp-noise or --dp-epsilon")
-    if args.dp_level == "record" and args.dp_noise is None:
+    if args.dp_level == "record" and args.dp_noise is None and args.dp_noise_shares == 1:
         raise SystemExit("--dp-level record takes --dp-noise: its epsilon depends on each "
                          "participant's data size, and each node reports its own")
     noise = args.dp_noise
@@ -50,5 +54,8 @@ def dp_settings(args: argparse.Namespace, rounds: int) -> DpSettings | None:
         from node.dp import noise_for_epsilon
 
         noise = noise_for_epsilon(args.dp_epsilon, rounds, args.dp_delta)
+    # One full-batch step per round (distributed DP) is one Gaussian release per round,
+    # whatever the data size: the same accounting as participant level.
     return DpSettings(clip_norm=args.dp_clip, noise_multiplier=noise, delta=args.dp_delta,
-                      level=args.dp_level)
+                      level=args.dp_level, noise_shares=args.dp_noise_shares)
+

@@ -8,7 +8,7 @@ import json
 from ledger.manifest import PhaseDurations
 from node.cli_common import add_key_args, add_ledger_args, load_key, open_ledger
 from node.cli_privacy import add_privacy_args, dp_settings
-from node.sim_presets import PRESETS, preset_manifest
+from node.sim_presets import PRESETS, distributed_schedule, preset_manifest
 from node.task_create import TaskTerms, post_task
 
 WEI_PER_ETH = 10**18
@@ -64,8 +64,9 @@ def _create(args: argparse.Namespace) -> int:
         train, commit, reveal = (int(x) for x in args.durations.split(","))
         overrides["phase_durations"] = PhaseDurations(train=train, commit=commit, reveal=reveal)
     rounds = args.rounds if args.rounds is not None else PRESETS[args.preset]["rounds"]
-    manifest = preset_manifest(args.preset, privacy=args.privacy,
-                               dp=dp_settings(args, rounds), **overrides)
+    dp = dp_settings(args, rounds)
+    overrides.update(distributed_schedule(dp, PRESETS[args.preset]["max_samples"]))
+    manifest = preset_manifest(args.preset, privacy=args.privacy, dp=dp, **overrides)
     terms = TaskTerms(bounty=_wei(args.bounty_eth), max_participants=args.max_participants,
                       min_submissions=args.min_submissions, join_duration=args.join_seconds,
                       committee_fee=_wei(args.committee_fee_eth))

@@ -39,7 +39,7 @@ from ledger.store import ContentStore, open_store
 from node.datasets import ClientData, write_shards
 from node.errors import NodeError
 from node.keys import PASSWORD_ENV, write_keystore
-from node.sim_presets import preset_manifest
+from node.sim_presets import PRESETS, distributed_schedule, preset_manifest
 from node.sim_setup import SimulationSetup, build_clients, load_pooled, partition_rows
 from node.task_create import PostedTask, TaskTerms, post_task
 from node.timekeeper import RoundProgress, TimeKeeper
@@ -121,7 +121,9 @@ class DemoRun:
         manifest = preset_manifest(config.preset, rounds=config.rounds,
                                    aggregation=config.aggregation,
                                    committee_size=config.committee, quorum=config.quorum,
-                                   privacy=config.privacy, dp=config.dp)
+                                   privacy=config.privacy, dp=config.dp,
+                                   **distributed_schedule(
+                                       config.dp, PRESETS[config.preset]["max_samples"]))
         setup = SimulationSetup(partition="natural", column="Region")
         clients = build_clients(manifest, setup)
         if not 1 <= config.participants <= len(clients):

@@ -57,7 +57,8 @@ is imported only when epsilon is computed, it costs seconds to load)."""
 
 DP_KEYS = ("fedledger.dp.clip", "fedledger.dp.delta", "fedledger.dp.epsilon",
            "fedledger.dp.noise", "fedledger.dp.rounds")
-"""Metadata keys a DP update file carries (values are Python float/int reprs)."""
+"""Metadata keys a DP update file carries (values are Python float/int reprs); a
+distributed-DP update also carries ``fedledger.dp.shares``."""
 
 _NOISE_TAG = b"fedledger/dp-noise/v1"
 
@@ -76,6 +77,8 @@ class DpReport:
         rounds: rounds this participant has released a noised update in, this one included.
         epsilon: privacy spent over those rounds (inf when ``z == 0``).
         norm: the L2 norm of the update before clipping (stays local: not in metadata).
+        shares: distributed DP: the update carries ``1/sqrt(shares)`` of the noise std,
+            and ``epsilon`` holds for sums of at least ``shares`` updates.
     """
 
     clip: float
@@ -84,10 +87,11 @@ class DpReport:
     rounds: int
     epsilon: float
     norm: float
+    shares: int = 1
 
     def metadata(self) -> dict[str, str]:
         return dp_metadata(epsilon=self.epsilon, delta=self.delta, clip=self.clip,
-                           noise=self.noise, rounds=self.rounds)
+                           noise=self.noise, rounds=self.rounds, shares=self.shares)
 
 
 def _check(clip_norm: float | None = None, noise_multiplier: float | None = None,
@@ -215,9 +219,10 @@ def noise_for_epsilon(epsilon: float, rounds: int, delta: float, *,
 
 
 def dp_metadata(*, epsilon: float, delta: float, clip: float, noise: float,
-                rounds: int) -> dict[str, str]:
+                rounds: int, shares: int = 1) -> dict[str, str]:
     """The ``fedledger.dp.*`` metadata of an update file (``repr`` of each number, so
-    the text round-trips exactly)."""
-    return {"fedledger.dp.clip": repr(float(clip)), "fedledger.dp.delta": repr(float(delta)),
-            "fedledger.dp.epsilon": repr(float(epsilon)),
+    the text round-trips exactly); ``fedledger.dp.shares`` only for distributed DP."""
+    extra = {"fedledger.dp.shares": str(int(shares))} if shares > 1 else {}
+    return {**extra, "fedledger.dp.clip": repr(float(clip)),
+            "fedledger.dp.delta": repr(float(delta)), "fedledger.dp.epsilon": repr(float(epsilon)),
             "fedledger.dp.noise": repr(float(noise)), "fedledger.dp.rounds": str(int(rounds))}

@@ -15,6 +15,18 @@ independently with probability ``q``), while training uses shuffled fixed-size b
 (one permutation per epoch), as most DP-SGD code does; the reported epsilon is the
 Poisson-sampling epsilon, not a proof for shuffling.
 
+Distributed noise (``noise_shares = m > 1``, secure mode only; ``node.secure_round`` and
+the manifest enforce the rest): each participant adds noise of std ``z C / sqrt(m)`` and
+takes ONE full-batch step dividing by its own row count ``n``, so its pre-weighted update
+``n * delta = -lr * (sum of clipped gradients + noise share)``. A secure sum of at least
+``m`` such updates is ``-lr`` times the clipped gradient sum over everyone's rows plus
+noise of std at least ``z C``: the same Gaussian mechanism as central DP-SGD on the pooled
+data (sampling rate 1), against anyone who sees only the sum (committee, requester,
+auditors, later models). Against a coalition of ``k`` participants, who know their own
+shares, the noise left is ``sqrt((m - k) / m)`` of that. Rounding each share to the ring's
+fixed point (resolution ``2**-frac_bits``) before summing is ignored by the analysis, as is
+floating-point sampling.
+
 The noise comes from a ``torch.Generator`` keyed by the participant's secret noise key
 (``node.dp.noise_seed`` of ``node.private_update.dp_secret``), separate from the batch
 order generator: nobody else can regenerate it, the participant can replay its update
@@ -61,14 +73,18 @@ class DpSgd:
         clip_norm: ``C``, the L2 bound of each example's gradient.
         noise_multiplier: ``z``; the noise std on the summed gradient is ``z * C``.
         noise_key: the secret noise key (``node.dp.noise_seed``), any non-negative int.
+        noise_shares: ``m``: add ``1/sqrt(m)`` of the noise std (distributed noise, see the
+            module docstring); 1 adds all of it.
 
     Raises:
-        DpError: a non-positive clip norm, a negative noise multiplier or key.
+        DpError: a non-positive clip norm, a negative noise multiplier or key, or fewer
+            than one noise share.
     """
 
     clip_norm: float
     noise_multiplier: float
     noise_key: int
+    noise_shares: int = 1
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.clip_norm) and self.clip_norm > 0):
@@ -77,6 +93,8 @@ class DpSgd:
             raise DpError(f"noise multiplier must be >= 0, got {self.noise_multiplier!r}")
         if not isinstance(self.noise_key, int) or self.noise_key < 0:
             raise DpError("noise key must be a non-negative int")
+        if not isinstance(self.noise_shares, int) or self.noise_shares < 1:
+            raise DpError(f"noise shares must be an int >= 1, got {self.noise_shares!r}")
 
 
 def record_steps(n_local: int, batch_size: int, epochs: int) -> int:
@@ -149,12 +167,21 @@ def train_dp_sgd(model: nn.Module, parent: Mapping[str, torch.Tensor], data: Ten
     """Runs DP-SGD on ``model`` (already loaded with ``parent``, ``optimizer`` over its
     parameters); returns the last epoch's mean loss (before clipping and noise). Called by
     ``node.train.train_local``, which checks the result and computes the delta.
+
+    Raises:
+        DpError: distributed noise asked for with more than one step per round.
     """
     n = len(data)
+    if dp.noise_shares > 1 and (hyper.epochs != 1 or n > hyper.batch_size):
+        raise DpError(f"distributed DP takes one full-batch step per round; got {hyper.epochs} "
+                      f"epoch(s) of batches of {hyper.batch_size} over {n} rows")
     params = dict(model.named_parameters())
     order_gen = torch.Generator().manual_seed(seed)
     noise_gen = torch.Generator().manual_seed(dp.noise_key % (2**63))
-    std = dp.noise_multiplier * dp.clip_norm
+    std = dp.noise_multiplier * dp.clip_norm / math.sqrt(dp.noise_shares)
+    # Opacus divides by the expected batch size; distributed noise divides the one full
+    # batch by its row count, so that n * delta is the noised clipped sum (times -lr).
+    divisor = n if dp.noise_shares > 1 else hyper.batch_size
     last = math.nan
     for _ in range(hyper.epochs):
         order = torch.randperm(n, generator=order_gen)
@@ -168,8 +195,7 @@ def train_dp_sgd(model: nn.Module, parent: Mapping[str, torch.Tensor], data: Ten
             for name, p in params.items():
                 summed = clipped[name].sum(dim=0)
                 noise = torch.randn(summed.shape, generator=noise_gen, dtype=summed.dtype)
-                # Divide by the expected batch size (Opacus' convention), not len(batch).
-                g = (summed + std * noise) / hyper.batch_size
+                g = (summed + std * noise) / divisor
                 if hyper.fedprox_mu > 0:  # data-independent: needs no clipping or noise
                     g = g + hyper.fedprox_mu * (p.detach() - parent[name])
                 p.grad = g

@@ -177,6 +177,12 @@ class Participant:
             return (f"not submitting in round {state.round}: seeds with this node may have "
                     f"been revealed in an earlier attempt")
         manifest = self.view.manifest
+        if secure is not None and len(secure.mask_set()) < manifest.noise_shares:
+            # Anyone could unmask a sum of every member's update: it must hold all shares.
+            self._withheld.add(state.round)
+            return (f"not submitting in round {state.round}: the task has "
+                    f"{len(secure.mask_set())} members, its distributed DP needs "
+                    f"{manifest.noise_shares} noise shares in a sum")
         record_dp = manifest.dp is not None and manifest.dp.level == "record"
         payload, num_samples = client_update_bytes(
             manifest, self._fetch(state.parent), self.data, self.client_id, state.round,

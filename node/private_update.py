@@ -14,6 +14,8 @@ and ``submitUpdate`` uploads the very same CID.
   local training (DP-SGD, ``node.dp_sgd``, keyed by :func:`record_noise_key`), so the
   delta is not clipped or noised again; only the DP report and metadata are attached,
   with epsilon from the record-level accountant.
+  With distributed DP (``dp.noise_shares > 1``) each update carries only a share of the
+  noise; epsilon holds for the secure sum, which needs at least that many updates.
 * Open mode: the (noised) delta in the usual float32 update file, with the
   ``fedledger.dp.*`` metadata when DP is on. Without DP the plain file is used unchanged.
 * Secure mode: the (noised) delta, weighted and masked against every other member of the
@@ -84,7 +86,8 @@ def record_report(manifest: TaskManifest, delta: np.ndarray, num_samples: int, *
                              rounds=rounds, delta=dp.delta)
     flat = np.asarray(delta, dtype=np.float64)
     return DpReport(clip=dp.clip_norm, noise=dp.noise_multiplier, delta=dp.delta,
-                    rounds=rounds, epsilon=epsilon, norm=math.sqrt(ordered_sum(flat * flat)))
+                    rounds=rounds, epsilon=epsilon, norm=math.sqrt(ordered_sum(flat * flat)),
+                    shares=dp.noise_shares)
 
 
 def flat_delta(manifest: TaskManifest, update_bytes: bytes) -> np.ndarray:

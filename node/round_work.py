@@ -169,7 +169,8 @@ def _secure_result(manifest: TaskManifest, round_index: int, parent_bytes: bytes
         params=round_ring_params(members=len(secure.mask_set),
                                  max_samples=manifest.max_samples, dp=manifest.dp),
         layout=expected_layout(model_of(manifest)), rule=manifest.aggregation,
-        rule_params=manifest.aggregation_params, max_samples=manifest.max_samples)
+        rule_params=manifest.aggregation_params, max_samples=manifest.max_samples,
+        min_updates=manifest.noise_shares)
 
 
 def compute_round(manifest: TaskManifest, params: TaskParams, round_index: int,

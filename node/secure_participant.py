@@ -12,7 +12,8 @@ Timeline of one attempt of a secure round:
   its masked update would no longer hide anything;
 * recovery window (first half of the commit phase, ``ledger.seed_reveals``): every member
   with a valid masked update, if anyone dropped, publishes its pair seeds with the dropped
-  members on the store and registers the file on ``SeedReveals``;
+  members on the store and registers the file on ``SeedReveals`` (unless the task's
+  distributed DP needs more valid updates than there are: that sum must stay masked);
 * second half: the committee computes the round from the masked files and the attempt's
   reveals (:meth:`SecureSteps.inputs`), then commits as in open mode. A committee member
   starts as soon as every expected reveal is in, or when the window has ended.
@@ -67,17 +68,25 @@ class RecoveryView:
             someone dropped).
         revealed: members that registered a reveal in this attempt.
         window_open: the chain's latest block is inside the recovery window.
+        min_survivors: the fewest survivors whose sum may be unmasked (the manifest's
+            ``noise_shares``); with fewer, nobody reveals.
     """
 
     dropped: tuple[str, ...]
     survivors: tuple[str, ...]
     revealed: tuple[str, ...]
     window_open: bool
+    min_survivors: int = 1
+
+    @property
+    def reveal_allowed(self) -> bool:
+        """Whether survivors' seeds may be revealed (enough noise shares in the sum)."""
+        return len(self.survivors) >= self.min_survivors
 
     @property
     def complete(self) -> bool:
         """Nothing more can or need arrive: the committee may compute."""
-        if not self.window_open or not self.dropped:
+        if not self.window_open or not self.dropped or not self.reveal_allowed:
             return True
         return set(self.survivors) <= set(self.revealed)
 
@@ -171,7 +180,7 @@ class SecureSteps:
         _, end = recovery_window(state)
         now = int(self.market.w3.eth.get_block("latest")["timestamp"])
         return RecoveryView(dropped=classified.dropped, survivors=survivors, revealed=revealed,
-                            window_open=now < end)
+                            window_open=now < end, min_survivors=self.manifest.noise_shares)
 
     def reveal_if_needed(self, state: RoundState) -> str | None:
         """In the recovery window: publish and register this member's seeds with the dropped.
@@ -185,7 +194,7 @@ class SecureSteps:
         """
         view = self.recovery(state)
         if not view.window_open or not view.dropped or self.me not in view.survivors \
-                or self.me in view.revealed:
+                or self.me in view.revealed or not view.reveal_allowed:
             return None
         data = reveal_seeds(agreement_private_key(self.account), own=self.me,
                             dropped=self.pubkeys(list(view.dropped)), task=self.task,

@@ -15,7 +15,11 @@ members) and the survivors' seed-reveal files. Steps:
    delta is that over ``sum w_i``; the rule's server step and the canonical model
    encoding are those of :func:`node.round_aggregate.aggregate_round`, so the same updates
    give an open-mode model equal within the fixed-point resolution.
-3. If a reveal is missing or wrong the aggregate cannot be unmasked: the weights stay the
+3. Distributed DP (``min_updates`` = the manifest's ``dp.noise_shares``): with fewer
+   valid updates than that the sum would carry less than the full noise, so it is not
+   unmasked (survivors do not reveal seeds either): the weights stay the parent's and
+   nothing is accepted.
+4. If a reveal is missing or wrong the aggregate cannot be unmasked: the weights stay the
    parent's, nothing is accepted, and ``culprits`` names the revealers (a deterministic
    result every honest member agrees on).
 
@@ -148,7 +152,8 @@ def secure_aggregate_round(parent_model_bytes: bytes, submissions: Sequence[Subm
                            mask_set: Sequence[str], reveals: Mapping[str, bytes], task: int,
                            round_index: int, params: RingParams, layout: Layout, rule: str,
                            rule_params: Mapping[str, object] | None = None,
-                           max_samples: int | None = None) -> SecureRoundResult:
+                           max_samples: int | None = None,
+                           min_updates: int = 1) -> SecureRoundResult:
     """Aggregate one secure round from bytes to canonical model bytes.
 
     Args:
@@ -162,6 +167,8 @@ def secure_aggregate_round(parent_model_bytes: bytes, submissions: Sequence[Subm
         rule: a rule whose aggregator is FedAvg (``fedavg``, ``fedavgm``, ``fedadam``).
         rule_params: the rule's parameters.
         max_samples: cap on ``numSamples``.
+        min_updates: the fewest valid updates whose sum may be unmasked (distributed DP's
+            ``noise_shares``); with fewer, the round keeps the parent's weights.
 
     Returns:
         The result; ``culprits`` non-empty when the sum could not be unmasked.
@@ -183,7 +190,11 @@ def secure_aggregate_round(parent_model_bytes: bytes, submissions: Sequence[Subm
     revealed, culprits = _read_reveals(reveals, classified, task, round_index)
     updates = [update for _, update in classified.valid]
     new, new_state, accepted = parent, state, []
-    if updates:
+    if updates and len(updates) < min_updates:
+        for index, _ in classified.valid:
+            rejected[index] = (f"sum not unmasked: {len(updates)} valid update(s), distributed "
+                               f"DP needs at least {min_updates} noise shares")
+    elif updates:
         try:
             total = secure_sum(updates, classified.dropped, revealed)
         except SeedRevealError as err:

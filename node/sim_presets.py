@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ledger.manifest import PhaseDurations, TaskManifest
+from ledger.manifest import DpSettings, PhaseDurations, TaskManifest
 from node.datasets import DIGITS_SCHEMA, SHOPPERS_SCHEMA
 from node.errors import NodeError
 
-__all__ = ["PRESETS", "preset_manifest"]
+__all__ = ["PRESETS", "distributed_schedule", "preset_manifest"]
 
 _COMMON: dict[str, Any] = {
     "aggregation": "fedavg",
@@ -65,3 +65,11 @@ def preset_manifest(name: str, **overrides: Any) -> TaskManifest:
     if name not in PRESETS:
         raise NodeError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
     return dataclasses.replace(TaskManifest(**PRESETS[name]), **overrides)
+
+
+def distributed_schedule(dp: DpSettings | None, max_samples: int) -> dict[str, Any]:
+    """Manifest overrides distributed DP needs (``dp.noise_shares > 1``: one full-batch
+    plain SGD step per round, see ``node.dp_sgd``); empty otherwise."""
+    if dp is None or dp.noise_shares == 1:
+        return {}
+    return {"local_epochs": 1, "optimizer": "sgd", "batch_size": max_samples}

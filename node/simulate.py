@@ -100,7 +100,7 @@ def model_weights(manifest: TaskManifest, model_bytes: bytes) -> dict[str, torch
     return weights
 
 
-def _dp_sgd_of(manifest: TaskManifest, noise_key: int | None) -> Any:
+def _dp_sgd_of(manifest: TaskManifest, noise_key: int | None, n_rows: int) -> Any:
     """The DP-SGD settings of a record-level DP manifest (None otherwise)."""
     dp = manifest.dp
     if dp is None or dp.level != "record":
@@ -110,8 +110,12 @@ def _dp_sgd_of(manifest: TaskManifest, noise_key: int | None) -> Any:
 
     if noise_key is None:
         raise DpError("record-level DP needs the participant's secret noise key")
+    if dp.noise_shares > 1 and n_rows > manifest.max_samples:
+        # Its weight would be capped below its row count, shrinking its noise share.
+        raise DpError(f"distributed DP needs at most max_samples ({manifest.max_samples}) "
+                      f"training rows per participant; this one has {n_rows}")
     return DpSgd(clip_norm=dp.clip_norm, noise_multiplier=dp.noise_multiplier,
-                 noise_key=noise_key)
+                 noise_key=noise_key, noise_shares=dp.noise_shares)
 
 
 def client_update_bytes(manifest: TaskManifest, parent_model_bytes: bytes,
@@ -127,7 +131,8 @@ def client_update_bytes(manifest: TaskManifest, parent_model_bytes: bytes,
     Raises:
         CodecError: the parent model file does not fit the architecture.
         TrainError: training failed (e.g. a non-finite loss).
-        DpError: record-level DP without ``noise_key``.
+        DpError: record-level DP without ``noise_key``; distributed DP with more training
+            rows than ``max_samples``.
     """
     data = client_data
     if attack is not None and attack.kind == "label_flip":
@@ -136,7 +141,7 @@ def client_update_bytes(manifest: TaskManifest, parent_model_bytes: bytes,
     parent = model_weights(manifest, parent_model_bytes)
     result = train_local(model, parent, data.train, hyper_of(manifest),
                          derive_seed(manifest.seed, "train", round_index, client_id),
-                         dp_sgd=_dp_sgd_of(manifest, noise_key))
+                         dp_sgd=_dp_sgd_of(manifest, noise_key, len(data.train)))
     delta = result.delta
     if attack is not None and attack.kind == "sign_flip":
         delta = scale_delta(delta, -attack.factor)
