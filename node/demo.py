@@ -189,7 +189,8 @@ class DemoRun:
                    if self.config.privacy == "secure" else None)
         keeper = TimeKeeper(self.chain, self.market, self.posted.task,
                             live=self.live_addresses, stall_seconds=self.config.stall_seconds,
-                            seed_reveals=reveals)
+                            seed_reveals=reveals,
+                            min_survivors=self.config.dp.noise_shares if self.config.dp else 1)
         deadline = time.monotonic() + self.config.timeout
         while True:
             progress, jump = keeper.tick()

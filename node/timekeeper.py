@@ -50,16 +50,18 @@ class TimeKeeper:
         live: returns the addresses of the participants whose processes are running.
         stall_seconds: wall seconds without any change before the phase is ended anyway.
         seed_reveals: the SeedReveals contract, for a secure task (None: open task).
+        min_survivors: the task's ``noise_shares``: with fewer submitters nobody reveals.
     """
 
     def __init__(self, chain: ChainBackend, market: FedMarket, task: int, *,
                  live: Callable[[], set[str]], stall_seconds: float = 15.0,
-                 seed_reveals: SeedReveals | None = None) -> None:
+                 seed_reveals: SeedReveals | None = None, min_survivors: int = 1) -> None:
         self.chain = chain
         self.market = market
         self.task = task
         self.live = live
         self.seed_reveals = seed_reveals
+        self.min_survivors = min_survivors
         self.stall_seconds = stall_seconds
         self._last_signature: tuple | None = None
         self._last_change = time.monotonic()
@@ -83,6 +85,8 @@ class TimeKeeper:
         submitters = {u.participant.lower() for u in self.market.updates(self.task, s.round)}
         if {m.lower() for m in self.market.members(self.task)} <= submitters:
             return True  # nobody dropped: nothing to reveal
+        if len(submitters) < self.min_survivors:
+            return True  # distributed DP: a sum short of its noise shares stays masked
         revealed = {r.member.lower()
                     for r in self.seed_reveals.reveals(self.task, s.round, s.attempt)}
         return submitters & live <= revealed

@@ -24,7 +24,7 @@ from node.codec import expected_layout
 from node.demo import DemoConfig, DemoRun
 from node.dp import epsilon_spent
 from node.flat_params import layout_size
-from node.private_update import dp_secret, private_payload
+from node.private_update import dp_secret, private_payload, record_noise_key
 from node.round_aggregate import aggregate_round
 from node.secagg import decode_masked, reveal_seeds
 from node.secure_keys import agreement_private_key, agreement_public_key
@@ -70,8 +70,11 @@ def secure_reference(run: DemoRun) -> tuple[bytes, float]:
         subs, plains = [], []
         for address in (a.lower() for a in submitters):
             node = nodes[address]
+            record = manifest.dp is not None and manifest.dp.level == "record"
+            key = record_noise_key(dp_secret(bytes(node.account.key)), task=task,
+                                   round_index=round_) if record else None
             plain, n = client_update_bytes(manifest, model, clients[node.client_id],
-                                           node.client_id, round_)
+                                           node.client_id, round_, noise_key=key)
             plains.append((plain, n))
             masked, _ = private_payload(
                 manifest, plain, n, task=task, round_index=round_, own=address,
@@ -83,13 +86,13 @@ def secure_reference(run: DemoRun) -> tuple[bytes, float]:
         reveals = {s.member: reveal_seeds(agreement_private_key(nodes[s.member].account),
                                           own=s.member, dropped=dropped, task=task,
                                           round_index=round_)
-                   for s in subs} if dropped else {}
+                   for s in subs} if dropped and len(subs) >= manifest.noise_shares else {}
         opened = aggregate_round(model, plains, layout=layout, rule=manifest.aggregation,
                                  max_samples=manifest.max_samples, round_index=round_)
         model = secure_aggregate_round(
             model, subs, mask_set=members, reveals=reveals, task=task, round_index=round_,
             params=params, layout=layout, rule=manifest.aggregation,
-            max_samples=manifest.max_samples).model_bytes
+            max_samples=manifest.max_samples, min_updates=manifest.noise_shares).model_bytes
         if manifest.dp is None:  # with DP the open aggregate would need the noised files
             secure_w = model_weights(manifest, model)
             open_w = model_weights(manifest, opened.model_bytes)
@@ -168,3 +171,61 @@ def test_a_third_drops_after_joining_and_survivors_reveals_recover_each_round(tm
     out = capsys.readouterr().out
     assert gone.lower() in out  # the replay lists the recovered (dropped) member
 
+
+
+DISTRIBUTED = DpSettings(clip_norm=1.0, noise_multiplier=0.9, delta=1e-5, level="record",
+                         noise_shares=3)
+
+
+def _weights(run: DemoRun, cid) -> dict:
+    manifest = load_task(run.market, run.store, run.posted.task).manifest
+    return model_weights(manifest, run.store.get(cid))
+
+
+def _dp_metadata(run: DemoRun, round_: int) -> list[dict[str, str]]:
+    return [decode_masked(run.store.get(u.cid), size=SIZE).metadata
+            for u in run.market.updates(run.posted.task, round_)]
+
+
+def test_distributed_dp_sum_of_every_share_matches_the_reference(tmp_path, capsys):
+    workdir = tmp_path / "demo"
+    with secure_run(workdir, dp=DISTRIBUTED) as run:
+        last = run.drive()
+        assert last.state.phase == Phase.FINISHED and set(run.wait_nodes().values()) == {0}
+        assert {r: len(v) for r, v in submissions_by_round(run).items()} == {1: 3, 2: 3}
+        for round_ in (1, 2):  # one full-batch release per round: epsilon of z over rounds
+            assert [(m["fedledger.dp.shares"], m["fedledger.dp.epsilon"])
+                    for m in _dp_metadata(run, round_)] == [
+                ("3", repr(epsilon_spent(0.9, round_, 1e-5)))] * 3
+        genesis = _weights(run, run.posted.genesis)
+        final = _final(run)
+        assert final == secure_reference(run)[0]
+        moved = _weights(run, run.market.lineage(run.posted.task)[-1].model)
+        assert any(not (moved[k] == genesis[k]).all() for k in genesis)
+        assert len(claims(run)) == 6
+    capsys.readouterr()
+    assert _audit_replay(workdir) == 0
+
+
+def test_distributed_dp_sum_short_of_its_shares_stays_masked(tmp_path, capsys):
+    workdir = tmp_path / "demo"
+    with secure_run(workdir, dp=DISTRIBUTED) as run:
+        keeper = TimeKeeper(run.chain, run.market, run.posted.task, live=run.live_addresses)
+        deadline = time.monotonic() + 300
+        while keeper.progress().members < 3:
+            assert time.monotonic() < deadline, "nodes did not join"
+            time.sleep(0.1)
+        run.kill(2)  # in the mask set: the two survivors hold 2 of the 3 noise shares
+        last = run.drive()
+        run.wait_nodes()
+        assert last.state.phase == Phase.FINISHED
+        assert {r: len(v) for r, v in submissions_by_round(run).items()} == {1: 2, 2: 2}
+        assert _seed_reveals(run) == {1: set(), 2: set()}  # nobody unmasks a short sum
+        genesis = _weights(run, run.posted.genesis)
+        final = _weights(run, run.market.lineage(run.posted.task)[-1].model)
+        assert all((final[k] == genesis[k]).all() for k in genesis)  # parent kept twice
+        assert _final(run) == secure_reference(run)[0]
+        assert claims(run) == []
+    capsys.readouterr()
+    assert _audit_replay(workdir) == 0
+    assert "distributed DP needs at least 3 noise shares" in capsys.readouterr().out
