@@ -18,6 +18,7 @@ as "cannot replay".
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from ledger.audit_report import AuditReport
 from ledger.content_errors import ContentError
 from ledger.lineage_types import ChainCid, RoundLineage
 from ledger.store import ContentStore
+from node.audit_dp import check_dp_claims
 from node.audit_eval import evaluate_model, load_eval_data
 from node.datasets import TensorData
 from node.errors import NodeError
@@ -77,7 +79,8 @@ def replay_report(report: AuditReport, store: ContentStore, *,
                   secure: SecureReader | None = None) -> AuditReport:
     """Replay every audited round of ``report`` and append the checks to it.
 
-    Adds per round ``replay.model`` and ``replay.rewards-root`` checks and, in
+    Adds per round ``replay.model`` and ``replay.rewards-root`` checks (and on a DP task
+    a ``replay.dp-claim`` check per accepted update, ``node.audit_dp``) and, in
     ``report.round_info[round]``: the replayed model and root, the rewards and the excluded
     updates; with ``eval_data``, the metrics of the on-chain model (round 0: genesis).
 
@@ -99,6 +102,7 @@ def replay_report(report: AuditReport, store: ContentStore, *,
     if eval_data is not None and report.manifest is not None:
         data = load_eval_data(report.manifest, eval_data)
         _metrics(report, store, data, 0, lineage.genesis)
+    submitted: Counter[str] = Counter()
     for r in lineage.rounds:
         if r.round > report.upto_round:
             break
@@ -106,6 +110,9 @@ def replay_report(report: AuditReport, store: ContentStore, *,
         outcome = _outcome(report, store, r, where, secure)
         if outcome is not None:
             _record(report, r, outcome, where)
+        if report.manifest is not None and report.manifest.dp is not None:
+            excluded = {who for who, _ in outcome.excluded} if outcome is not None else set()
+            check_dp_claims(report, store, r, excluded, submitted)
         if data is not None:
             _metrics(report, store, data, r.round, r.record.model)
     return report

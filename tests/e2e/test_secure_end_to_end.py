@@ -9,6 +9,7 @@ updates within the fixed-point resolution (compared on decoded weights).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -205,6 +206,9 @@ def test_distributed_dp_sum_of_every_share_matches_the_reference(tmp_path, capsy
         assert len(claims(run)) == 6
     capsys.readouterr()
     assert _audit_replay(workdir) == 0
+    # Every update's privacy claim is shown and matches the manifest and the chain.
+    checks = json.loads(capsys.readouterr().out)["checks"]
+    assert [c["ok"] for c in checks if c["name"] == "replay.dp-claim"] == [True] * 6
 
 
 def test_distributed_dp_sum_short_of_its_shares_stays_masked(tmp_path, capsys):
