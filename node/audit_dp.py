@@ -95,7 +95,7 @@ def check_dp_claims(report: AuditReport, store: ContentStore, r: RoundLineage,
         ok = found == want
         epsilon = found.get("fedledger.dp.epsilon", "?")
         report.add("replay.dp-claim", ok, where,
-                   f"epsilon {epsilon} at delta {found.get('fedledger.dp.delta', '?')} after "
+                   f"{u.participant}: epsilon {epsilon} at delta {found.get('fedledger.dp.delta', '?')} after "
                    f"{found.get('fedledger.dp.rounds', '?')} round(s)"
                    + ("" if ok else f"; manifest and chain give {want}"), r.round)
         rows.append([u.participant, epsilon, found.get("fedledger.dp.delta", "?"),
