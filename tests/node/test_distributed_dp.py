@@ -221,3 +221,19 @@ def test_distributed_dp_refuses_more_rows_than_max_samples() -> None:
     with pytest.raises(DpError, match="at most max_samples"):
         client_update_bytes(manifest, genesis_model_bytes(manifest), client, client.client_id,
                             1, noise_key=5)
+
+
+def test_a_node_does_not_submit_when_the_task_has_fewer_members_than_noise_shares() -> None:
+    from types import SimpleNamespace
+
+    from node.participant import Participant
+
+    # No market or store: refusing must happen before anything is trained or sent.
+    node = Participant(None, None, ACCOUNTS[0], task=TASK, data=None, client_id="x")
+    node._view = SimpleNamespace(manifest=_shoppers())
+    node._secure = SimpleNamespace(seeds_exposed=lambda round_: False,
+                                   mask_set=lambda: tuple(ADDRS[:2]))
+    said = node._submit(SimpleNamespace(round=2, parent=cid_of(b"parent")))
+    assert said == ("not submitting in round 2: the task has 2 members, its distributed DP "
+                    "needs 3 noise shares in a sum")
+    assert node._withheld == {2} and node.summary.submitted == []
