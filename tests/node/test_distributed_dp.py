@@ -9,27 +9,33 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from eth_account import Account
 from torch import nn
 
-from ledger.cid import Cid
 from ledger.manifest import DpSettings, ManifestError, TaskManifest
-from ledger.market_types import TaskParams, Update
 from ledger.unixfs import cid_of
 from node.codec import expected_layout
 from node.datasets import TensorData
 from node.dp import DpError
 from node.dp_sgd import DpSgd, clip_per_example, per_example_grads
-from node.private_update import dp_secret, flat_delta, private_payload, record_noise_key
+from node.flat_params import layout_size
+from node.private_update import dp_secret, flat_delta, record_noise_key
 from node.round_aggregate import aggregate_round
-from node.round_work import SecureInputs, compute_round
-from node.secagg import reveal_seeds
-from node.secure_keys import agreement_private_key, agreement_public_key
+from node.round_work import compute_round
+from node.secagg import decode_masked
 from node.secure_participant import RecoveryView
 from node.sim_presets import distributed_schedule, preset_manifest
 from node.sim_setup import SimulationSetup, build_clients
 from node.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
 from node.train import TrainHyper, train_local
+from tests.node.secure_round_kit import (
+    ACCOUNTS,
+    ADDRS,
+    PARAMS,
+    ROUND,
+    TASK,
+    fetch_from,
+    masked_round,
+)
 
 DP3 = DpSettings(clip_norm=1.0, noise_multiplier=0.8, delta=1e-5, level="record",
                  noise_shares=3)
@@ -134,15 +140,6 @@ def test_more_than_one_step_per_round_is_refused() -> None:
 
 # ---- the committee ---------------------------------------------------------------------
 
-TASK, ROUND = 9, 1
-ACCOUNTS = [Account.from_key(bytes([i + 31]) * 32) for i in range(4)]
-ADDRS = [a.address.lower() for a in ACCOUNTS]
-PUBS = {a: agreement_public_key(acct) for a, acct in zip(ADDRS, ACCOUNTS)}
-PARAMS = TaskParams(manifest=cid_of(b"m"), genesis=cid_of(b"g"), bounty=3 * 10**18, rounds=2,
-                    max_participants=4, min_submissions=1, committee_size=3, quorum=2,
-                    join_duration=1, train_duration=1, commit_duration=1, reveal_duration=1,
-                    stake=0, slash_bps=0, committee_fee=0, max_retries=0)
-
 
 @pytest.fixture(scope="module")
 def shops():
@@ -158,26 +155,12 @@ def shops():
 
 def _round(manifest: TaskManifest, parent: bytes, plain, *, reveal: bool):
     """Members 0..2 submit, member 3 drops; survivors reveal only when ``reveal``."""
-    store: dict[Cid, bytes] = {}
-    events, reveals = [], []
-    for i, (data, n) in enumerate(plain):
-        masked, report = private_payload(
-            manifest, data, n, task=TASK, round_index=ROUND, own=ADDRS[i],
-            secret=dp_secret(bytes(ACCOUNTS[i].key)), rounds_before=0,
-            agreement_key=agreement_private_key(ACCOUNTS[i]),
-            peers={a: PUBS[a] for a in ADDRS if a != ADDRS[i]})
-        assert report is not None
-        assert report.metadata()["fedledger.dp.shares"] == str(manifest.noise_shares)
-        store[cid_of(masked)] = masked
-        events.append(Update(ROUND, ACCOUNTS[i].address, cid_of(masked).digest,
-                             cid_of(masked).codec, n, i, b""))
-        if reveal:
-            rev = reveal_seeds(agreement_private_key(ACCOUNTS[i]), own=ADDRS[i],
-                               dropped={ADDRS[3]: PUBS[ADDRS[3]]}, task=TASK, round_index=ROUND)
-            store[cid_of(rev)] = rev
-            reveals.append((ADDRS[i], cid_of(rev)))
-    inputs = SecureInputs(task=TASK, mask_set=tuple(ADDRS), reveals=tuple(reveals))
-    return compute_round(manifest, PARAMS, ROUND, parent, events, store.__getitem__,
+    events, store, inputs = masked_round(manifest, plain, reveal=reveal)
+    for event in events:
+        size = layout_size(expected_layout(model_of(manifest)))
+        meta = decode_masked(store[event.cid], size=size).metadata
+        assert meta["fedledger.dp.shares"] == str(manifest.noise_shares)
+    return compute_round(manifest, PARAMS, ROUND, parent, events, fetch_from(store),
                          secure=inputs)
 
 

@@ -13,33 +13,31 @@ import numpy as np
 import pytest
 from eth_account import Account
 
-from ledger.cid import Cid
-from ledger.content_errors import ContentError
 from ledger.manifest import DpSettings
-from ledger.market_types import TaskParams, Update
 from ledger.unixfs import cid_of
 from node.codec import decode_tensors, expected_layout
 from node.dp import epsilon_spent
 from node.private_update import PrivateUpdateError, dp_secret, flat_delta, private_payload
 from node.round_aggregate import aggregate_round
-from node.round_work import SecureInputs, SecureInputsError, compute_round
-from node.secagg import decode_masked, reveal_seeds
-from node.secure_keys import agreement_private_key, agreement_public_key
+from node.round_work import SecureInputsError, compute_round
+from node.secagg import decode_masked
+from node.secure_keys import agreement_private_key
 from node.sim_presets import preset_manifest
 from node.sim_setup import SimulationSetup, build_clients
 from node.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
+from tests.node.secure_round_kit import (
+    ACCOUNTS,
+    ADDRS,
+    PARAMS,
+    PUBS,
+    ROUND,
+    TASK,
+    fetch_from,
+    masked_round,
+)
 
-TASK = 5
-ROUND = 1
-ACCOUNTS = [Account.from_key(bytes([i + 11]) * 32) for i in range(4)]
-ADDRS = [a.address.lower() for a in ACCOUNTS]
-PUBS = {a: agreement_public_key(acct) for a, acct in zip(ADDRS, ACCOUNTS)}
 SECURE = preset_manifest("shoppers", rounds=2, privacy="secure")
 OPEN = preset_manifest("shoppers", rounds=2)
-PARAMS = TaskParams(manifest=cid_of(b"m"), genesis=cid_of(b"g"), bounty=3 * 10**18, rounds=2,
-                    max_participants=4, min_submissions=1, committee_size=3, quorum=2,
-                    join_duration=1, train_duration=1, commit_duration=1, reveal_duration=1,
-                    stake=0, slash_bps=0, committee_fee=0, max_retries=0)
 
 
 @pytest.fixture(scope="module")
@@ -56,32 +54,10 @@ def plain(clients):
 def _secure_round(manifest, plain, *, reveal_keys=None):
     """Masked files of members 0..2 (member 3 dropped), their reveals, the store dict."""
     parent, updates = plain
-    store: dict[Cid, bytes] = {}
-    events, reveals = [], []
-    for i, (data, n) in enumerate(updates):
-        masked, _ = private_payload(
-            manifest, data, n, task=TASK, round_index=ROUND, own=ADDRS[i],
-            secret=dp_secret(bytes(ACCOUNTS[i].key)), rounds_before=0,
-            agreement_key=agreement_private_key(ACCOUNTS[i]),
-            peers={a: PUBS[a] for a in ADDRS if a != ADDRS[i]})
-        cid = cid_of(masked)
-        store[cid] = masked
-        events.append(Update(ROUND, ACCOUNTS[i].address, cid.digest, cid.codec, n, i, b""))
-        key = (reveal_keys or {}).get(i, agreement_private_key(ACCOUNTS[i]))
-        rev = reveal_seeds(key, own=ADDRS[i], dropped={ADDRS[3]: PUBS[ADDRS[3]]}, task=TASK,
-                           round_index=ROUND)
-        store[cid_of(rev)] = rev
-        reveals.append((ADDRS[i], cid_of(rev)))
-    inputs = SecureInputs(task=TASK, mask_set=tuple(ADDRS), reveals=tuple(reveals))
-    return parent, events, store, inputs
+    return (parent, *masked_round(manifest, updates, reveal_keys=reveal_keys))
 
 
-def _fetch(store):
-    def fetch(cid):
-        if cid not in store:
-            raise ContentError(f"{cid} not found")
-        return store[cid]
-    return fetch
+_fetch = fetch_from
 
 
 def test_secure_round_equals_open_round_within_the_ring_resolution(plain):
