@@ -17,7 +17,7 @@ What is checked (each a named ``Check`` with its round):
   the finalized (model, rewards root) in the finalizing attempt; claims stay within the
   budget and match ``roundPaid``; every update and the model are fetched and re-hashed.
 
-Recomputing each aggregate bit for bit needs torch and lives in ``node.replay``. The trust
+Recomputing each aggregate bit for bit needs torch and lives in ``node.audit.replay``. The trust
 root is the RPC endpoint: a node that lies consistently in views and events cannot be caught
 from one endpoint, but one that omits or alters an event breaks a commitment or a link.
 """

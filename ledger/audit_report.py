@@ -45,7 +45,7 @@ class AuditReport:
         target: what was asked (a model CID or ``"task N"``).
         lineage: the lineage read from the chain.
         upto_round: the last round audited (0: only the genesis).
-        checks: every check, in the order made (``node.replay`` appends its own).
+        checks: every check, in the order made (``node.audit.replay`` appends its own).
         locations: for a model target, every (task, round) that produced it.
         manifest: the task manifest when it could be fetched and parsed.
         round_info: per-round extras added by later stages (replay results, metrics),

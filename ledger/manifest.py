@@ -178,9 +178,9 @@ class DpSettings:
         clip_norm: L2 bound of each update (delta) before noise.
         noise_multiplier: noise std as a multiple of ``clip_norm``.
         delta: the delta at which epsilon is reported.
-        level: ``"participant"`` (clip and noise each whole update, ``node.dp``) or
+        level: ``"participant"`` (clip and noise each whole update, ``node.privacy.dp``) or
             ``"record"`` (DP-SGD inside local training: clip each example's gradient to
-            ``clip_norm`` and noise every step, ``node.dp_sgd``). Written to the canonical
+            ``clip_norm`` and noise every step, ``node.learning.dp_sgd``). Written to the canonical
             JSON only when it is not the default, so older manifests keep their bytes.
         noise_shares: distributed DP (secure mode, record level): each participant adds
             only ``1/sqrt(noise_shares)`` of the noise std, and a round's masked sum is
@@ -211,10 +211,10 @@ class TaskManifest:
     """Everything a participant needs to take part in a task, apart from its own data.
 
     Attributes:
-        architecture: registry name of the model (``node.models``), e.g. ``"logreg"``.
+        architecture: registry name of the model (``node.learning.models``), e.g. ``"logreg"``.
         model_params: the builder's parameters, e.g. ``{"n_features": 67, "n_classes": 2}``.
         dataset: ``"shoppers"``, ``"digits"`` or ``"csv"`` (a user table, see ``data_schema``).
-        data_schema: columns and fixed transforms (``node.preprocess.DataSchema``); required
+        data_schema: columns and fixed transforms (``node.data.preprocess.DataSchema``); required
             for ``"csv"``, optional otherwise (the built-in schema is used).
         test_fraction: share of each participant's rows held out for local evaluation.
         rounds: number of federated rounds.

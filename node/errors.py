@@ -1,9 +1,9 @@
 """The root of every exception ``node`` raises.
 
     NodeError
-    ├── ModelError        (node.models: unknown architecture, bad parameters)
-    ├── DataError         (node.datasets / node.preprocess / node.partition: bad schema, bad rows)
-    ├── TrainError        (node.train: bad hyper-parameters, non-finite loss)
+    ├── ModelError        (node.learning.models: unknown architecture, bad parameters)
+    ├── DataError         (node.data.datasets / node.data.preprocess / node.data.partition: bad schema, bad rows)
+    ├── TrainError        (node.learning.train: bad hyper-parameters, non-finite loss)
     └── ...               (each module defines its subclasses next to the code that raises them)
 """
 

@@ -2,7 +2,7 @@
 
 For N in {10, 100} updates of a 1M-parameter float32 model:
 
-* ``fedavg_s``: ``node.aggregate.fedavg`` over the N arrays (float64 weighted running sum),
+* ``fedavg_s``: ``node.aggregation.fedavg.fedavg`` over the N arrays (float64 weighted running sum),
 * ``numpy_sum_s``: ``stack.sum(axis=0, dtype=float64)`` over the same arrays already
   stacked (the fastest plain numpy way to sum them, unweighted), and the ratio;
 * ``fedavg_peak_bytes``: peak extra memory (tracemalloc, which sees numpy's buffers) of
@@ -25,9 +25,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from node.aggregate import ClientUpdate, fedavg
-from node.codec import encode_tensors
-from node.round_aggregate import aggregate_round
+from node.aggregation.fedavg import ClientUpdate, fedavg
+from node.codec.safetensors import encode_tensors
+from node.aggregation.round import aggregate_round
 
 
 def _best_of(repeats: int, fn) -> float:

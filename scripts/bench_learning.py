@@ -28,13 +28,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from node.datasets import ClientData, TensorData
-from node.personalize import personalize
+from node.data.datasets import ClientData, TensorData
+from node.learning.personalize import personalize
 from node.seeds import derive_seed
-from node.sim_presets import preset_manifest
-from node.sim_setup import SimulationSetup, build_clients, choose_attackers
-from node.simulate import hyper_of, model_of, model_weights, run_simulation
-from node.train import evaluate, train_local
+from node.requester.presets import preset_manifest
+from node.sim.setup import SimulationSetup, build_clients, choose_attackers
+from node.sim.simulate import hyper_of, model_of, model_weights, run_simulation
+from node.learning.train import evaluate, train_local
 
 ROBUST_RULES: dict[str, dict[str, Any]] = {
     "median": {},

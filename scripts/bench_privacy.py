@@ -16,11 +16,11 @@ Sections (all seeded; every number comes from this run):
 * ``dp``: digits (same split), final pooled test accuracy without DP, with clipping only,
   and with clipping + Gaussian noise calibrated by the RDP accountant to epsilon in
   {1, 4, 8} at delta 1e-5 over all rounds (participant level: each participant clips and
-  noises its whole update every round, see node/dp.py). DP is applied in this script's
+  noises its whole update every round, see node/privacy/dp.py). DP is applied in this script's
   own aggregate wrapper (each payload is privatized exactly as its participant would
   before upload), so the simulator is unchanged.
 * ``dp_record``: record-level DP (``DpSettings(level="record")``, DP-SGD in local
-  training, node/dp_sgd.py): each example's gradient clipped to ``RECORD_CLIP``, Gaussian
+  training, node/learning/dp_sgd.py): each example's gradient clipped to ``RECORD_CLIP``, Gaussian
   noise every step from each participant's secret key, noise multiplier calibrated by the
   RDP accountant (sample rate ``batch / n_local``, ``epochs * ceil(n_local / batch)`` steps
   a round, composed over the rounds) so that the SMALLEST participant spends epsilon in
@@ -37,7 +37,7 @@ Sections (all seeded; every number comes from this run):
   to epsilon in {1, 4, 8} at delta 1e-5 over ``DISTRIBUTED_ROUNDS`` rounds (one Gaussian
   release per round at sampling rate 1, whatever a participant's size). Mean and range
   over ``SECRETS`` sets of participant secrets (the noise), since one run moves by a few
-  points; the guarantee holds against anyone who sees only the sum (see node/dp_sgd.py).
+  points; the guarantee holds against anyone who sees only the sum (see node/learning/dp_sgd.py).
 
 Goals (issue 6): secure <= 2x open per round; epsilon 8 within 5 points of no DP.
 
@@ -60,19 +60,19 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.manifest import DpSettings, TaskManifest
-from node.codec import decode_tensors, encode_tensors, expected_layout
-from node.dp import epsilon_spent, noise_for_epsilon, noise_seed, privatize
-from node.dp_sgd import noise_for_record_epsilon, record_epsilon
-from node.fixed_point import ring_params
-from node.flat_params import flatten, unflatten
-from node.private_update import dp_secret, private_payload, record_noise_key
-from node.round_aggregate import aggregate_round
-from node.secagg import mask_update, reveal_seeds
-from node.secure_keys import agreement_private_key, agreement_public_key
-from node.secure_round import Submission, round_ring_params, secure_aggregate_round
-from node.sim_presets import distributed_schedule, preset_manifest
-from node.sim_setup import SimulationSetup, build_clients
-from node.simulate import client_update_bytes, genesis_model_bytes, model_of, run_simulation
+from node.codec.safetensors import decode_tensors, encode_tensors, expected_layout
+from node.privacy.dp import epsilon_spent, noise_for_epsilon, noise_seed, privatize
+from node.learning.dp_sgd import noise_for_record_epsilon, record_epsilon
+from node.privacy.fixed_point import ring_params
+from node.codec.flat import flatten, unflatten
+from node.runtime.private_update import dp_secret, private_payload, record_noise_key
+from node.aggregation.round import aggregate_round
+from node.privacy.secagg import mask_update, reveal_seeds
+from node.privacy.keys import agreement_private_key, agreement_public_key
+from node.aggregation.secure_round import Submission, round_ring_params, secure_aggregate_round
+from node.requester.presets import distributed_schedule, preset_manifest
+from node.sim.setup import SimulationSetup, build_clients
+from node.sim.simulate import client_update_bytes, genesis_model_bytes, model_of, run_simulation
 
 DELTA = 1e-5
 EPSILONS = (1.0, 4.0, 8.0)

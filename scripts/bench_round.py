@@ -5,13 +5,13 @@ lr 0.1, batch 32, 1 local epoch, seed 2024), the natural split (one ``Region`` p
 participant, 9 participants), 20 rounds, FedAvg over everyone each round, and the same
 final evaluation (every participant's held-out rows pooled):
 
-* ``plain``: ``node.simulate.run_simulation`` in this process (train, encode, aggregate,
+* ``plain``: ``node.sim.simulate.run_simulation`` in this process (train, encode, aggregate,
   CID), and ``plain_minimal``: a hand-written loop over ``train_local`` with a float64
   weighted mean and no serialization (the compute floor);
 * ``flower_sim``: Flower's simulation engine (Ray actors);
 * ``flower_deployment``: Flower's deployment engine, a SuperLink and one SuperNode
   process per participant (``scripts/flower_engines.py``);
-* ``fedledger``: ``node.demo.DemoRun``: anvil, the market contract, the local content
+* ``fedledger``: ``node.demo.run.DemoRun``: anvil, the market contract, the local content
   store and one ``fedledger node run`` process per participant, with the dev-chain time
   keeper; each node runs under ``scripts/timed_node.py`` so the time it spends training,
   serializing, in the store, on chain and in the committee is measured.
@@ -41,13 +41,13 @@ from typing import Any
 import torch
 
 from ledger.market_types import Phase
-from node.codec import encode_tensors
-from node.demo import DemoConfig, DemoRun, NodeProcess
+from node.codec.safetensors import encode_tensors
+from node.demo.run import DemoConfig, DemoRun, NodeProcess
 from node.seeds import derive_seed
-from node.sim_presets import preset_manifest
-from node.sim_setup import SimulationSetup, build_clients
-from node.simulate import evaluate_clients, hyper_of, model_cid, model_of, run_simulation
-from node.train import train_local
+from node.requester.presets import preset_manifest
+from node.sim.setup import SimulationSetup, build_clients
+from node.sim.simulate import evaluate_clients, hyper_of, model_cid, model_of, run_simulation
+from node.learning.train import train_local
 
 SCRIPTS = Path(__file__).resolve().parent
 WAYS = ("plain", "plain_minimal", "flower_sim", "flower_deployment", "fedledger")
@@ -110,7 +110,7 @@ class TimedDemoRun(DemoRun):
 
     def node_command(self, node: NodeProcess) -> list[str]:
         command = super().node_command(node)
-        assert command[1:3] == ["-m", "node.cli"]
+        assert command[1:3] == ["-m", "node.cli.app"]
         return [command[0], str(SCRIPTS / "timed_node.py"), *command[3:]]
 
 

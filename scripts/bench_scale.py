@@ -10,7 +10,7 @@ k=5, quorum 3, ``max_participants = N``), fund N generated accounts with
    training is not what is measured here) is encoded, put in a ``LocalStore``, and
    ``submitUpdate`` is sent the same way (nonce 1);
 3. **committee**: one member computes the round exactly as a node does
-   (``node.round_work.compute_round`` over the on-chain update list, fetching each update
+   (``node.runtime.committee.compute_round`` over the on-chain update list, fetching each update
    from the store): timed, then run again under ``tracemalloc`` and with the process's peak
    RSS reset (``/proc/self/clear_refs``) to measure its memory;
 4. **commit/reveal**: the k members commit and reveal that result; the quorum's reveal
@@ -49,11 +49,11 @@ from ledger.local_store import LocalStore
 from ledger.market import FedMarket
 from ledger.market_types import TaskParams, Update, commitment_hash
 from ledger.unixfs import cid_of
-from node.codec import encode_tensors, expected_layout
-from node.round_aggregate import aggregate_round
-from node.round_work import compute_round
-from node.sim_presets import preset_manifest
-from node.simulate import genesis_model_bytes, model_of
+from node.codec.safetensors import encode_tensors, expected_layout
+from node.aggregation.round import aggregate_round
+from node.runtime.committee import compute_round
+from node.requester.presets import preset_manifest
+from node.sim.simulate import genesis_model_bytes, model_of
 
 COMMITTEE, QUORUM = 5, 3
 ETHER = 10**18

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from ledger.market_types import Phase
-from node.demo import DemoConfig, DemoRun
-from node.timekeeper import TimeKeeper
+from node.demo.run import DemoConfig, DemoRun
+from node.demo.timekeeper import TimeKeeper
 
 
 def _seconds_per_round(workdir: Path, *, participants: int, rounds: int, privacy: str,

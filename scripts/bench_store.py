@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ledger.ipfs_daemon import JsIpfsDaemon
+from node.demo.ipfs_daemon import JsIpfsDaemon
 from ledger.ipfs_store import IpfsStore
 from ledger.local_store import LocalStore
 from ledger.unixfs import cid_of

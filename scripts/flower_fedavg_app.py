@@ -2,8 +2,8 @@
 
 The same task as fedledger's ``shoppers`` preset: the same model built with the same seed,
 the same natural split (one ``Region`` per participant), the same local training
-(``node.train.train_local`` with ``derive_seed(seed, "train", round, client_id)``) and
-the same final evaluation (``node.simulate.evaluate_clients``). Only the coordination
+(``node.learning.train.train_local`` with ``derive_seed(seed, "train", round, client_id)``) and
+the same final evaluation (``node.sim.simulate.evaluate_clients``). Only the coordination
 differs: Flower's message-based ``FedAvg`` over its SuperLink, aggregating weights in
 float32 numpy instead of fedledger's float64 deltas, so the result equals fedledger's to
 float rounding, not bit for bit.
@@ -33,13 +33,13 @@ from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 
-from node.codec import encode_tensors
-from node.datasets import ClientData
+from node.codec.safetensors import encode_tensors
+from node.data.datasets import ClientData
 from node.seeds import derive_seed
-from node.sim_presets import preset_manifest
-from node.sim_setup import SimulationSetup, build_clients
-from node.simulate import evaluate_clients, hyper_of, model_of
-from node.train import train_local
+from node.requester.presets import preset_manifest
+from node.sim.setup import SimulationSetup, build_clients
+from node.sim.simulate import evaluate_clients, hyper_of, model_of
+from node.learning.train import train_local
 
 PRESET = "shoppers"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WAY_NAMES = {
-    "plain": "(a) plain PyTorch FedAvg, `node.simulate.run_simulation` (1 process)",
+    "plain": "(a) plain PyTorch FedAvg, `node.sim.simulate.run_simulation` (1 process)",
     "plain_minimal": "(a') hand-written loop: train + float64 mean only (1 process)",
     "flower_sim": "(b) Flower 1.42 FedAvg, simulation engine (Ray)",
     "flower_deployment": "(b) Flower 1.42 FedAvg, deployment engine (SuperLink + 1 SuperNode each)",

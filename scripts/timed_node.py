@@ -2,7 +2,7 @@
 
 Usage: ``FEDLEDGER_TIMINGS=DIR python scripts/timed_node.py node run ...`` (the same
 arguments as ``fedledger``). Nothing in the node changes: this wrapper only replaces a
-few functions by timed versions of themselves before handing over to ``node.cli.main``,
+few functions by timed versions of themselves before handing over to ``node.cli.app.main``,
 then writes the seconds spent in each category to ``DIR/<client-id>.json`` after every
 action (a node killed mid-run still leaves its last totals).
 
@@ -10,7 +10,7 @@ Categories (seconds of wall time inside this process):
 
 * ``startup``: interpreter start to the first poll of the chain (imports, key, data);
 * ``train``: ``client_update_bytes`` less the serialization inside it;
-* ``serialize``: safetensors encode/decode (``node.codec``) wherever it is called;
+* ``serialize``: safetensors encode/decode (``node.codec.safetensors``) wherever it is called;
 * ``store``: content store ``put``/``get``;
 * ``chain_tx``: sending a transaction and waiting for its receipt;
 * ``chain_read``: view calls and event queries;
@@ -91,24 +91,24 @@ def _dump() -> None:
 
 def install() -> None:
     """Wrap the node's work functions (module attributes, looked up at call time)."""
-    import node.codec
-    import node.participant
-    import node.simulate
+    import node.codec.safetensors
+    import node.runtime.participant
+    import node.sim.simulate
     from ledger.local_store import LocalStore
     from ledger.market import FedMarket
 
-    node.participant.client_update_bytes = _timed("train", node.participant.client_update_bytes)
-    node.participant.compute_round = _timed("committee", node.participant.compute_round)
-    for module in (node.codec, node.simulate):
+    node.runtime.participant.client_update_bytes = _timed("train", node.runtime.participant.client_update_bytes)
+    node.runtime.participant.compute_round = _timed("committee", node.runtime.participant.compute_round)
+    for module in (node.codec.safetensors, node.sim.simulate):
         for name in ("encode_tensors", "decode_tensors"):
             if hasattr(module, name):
                 setattr(module, name, _timed("serialize", getattr(module, name)))
-    import node.round_aggregate
+    import node.aggregation.round
 
     for name in ("encode_tensors", "decode_tensors"):
-        if hasattr(node.round_aggregate, name):
-            setattr(node.round_aggregate, name,
-                    _timed("serialize", getattr(node.round_aggregate, name)))
+        if hasattr(node.aggregation.round, name):
+            setattr(node.aggregation.round, name,
+                    _timed("serialize", getattr(node.aggregation.round, name)))
     for name in ("put", "get"):
         setattr(LocalStore, name, _timed("store", getattr(LocalStore, name)))
     for name in _TX:
@@ -118,9 +118,9 @@ def install() -> None:
         if hasattr(FedMarket, name):
             setattr(FedMarket, name, _timed("chain_read", getattr(FedMarket, name)))
 
-    node.participant.time = _TimeProxy()  # the participant's own `time` only
+    node.runtime.participant.time = _TimeProxy()  # the participant's own `time` only
 
-    original_step = node.participant.Participant.step
+    original_step = node.runtime.participant.Participant.step
 
     def step(self: Any) -> Any:
         if "startup" not in TOTALS:
@@ -130,13 +130,13 @@ def install() -> None:
             _dump()
         return action
 
-    node.participant.Participant.step = step
+    node.runtime.participant.Participant.step = step
     atexit.register(_dump)
 
 
 def main() -> int:
     install()
-    from node.cli import main as cli_main
+    from node.cli.app import main as cli_main
 
     return cli_main(sys.argv[1:])
 

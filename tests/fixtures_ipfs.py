@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ledger.ipfs_daemon import JsIpfsDaemon
+from node.demo.ipfs_daemon import JsIpfsDaemon
 from ledger.ipfs_store import IpfsStore
 
 

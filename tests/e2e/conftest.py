@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from node.demo import DemoConfig, DemoRun
-from node.sim_presets import preset_manifest
-from node.simulate import run_simulation
+from node.demo.run import DemoConfig, DemoRun
+from node.requester.presets import preset_manifest
+from node.sim.simulate import run_simulation
 
 # The time keeper ends a phase as soon as every live node has acted; the stall timeout is
 # only a last resort. On a loaded CI machine a node can need tens of seconds to import torch

@@ -10,7 +10,7 @@ import pytest
 
 from ledger.local_store import LocalStore
 from ledger.market_types import Phase
-from node.cli import main as cli_main
+from node.cli.app import main as cli_main
 from tests.e2e.conftest import claims, demo_run, simulated_final_cid, submissions_by_round
 
 pytestmark = pytest.mark.timeout(480)

@@ -13,7 +13,7 @@ from ledger.content_errors import (
     CidMismatchError,
     StoreUnavailableError,
 )
-from ledger.ipfs_daemon import IpfsDaemonError, JsIpfsDaemon, free_port
+from node.demo.ipfs_daemon import IpfsDaemonError, JsIpfsDaemon, free_port
 from ledger.ipfs_store import IpfsStore
 from ledger.local_store import LocalStore
 from ledger.unixfs import CHUNK_SIZE, cid_of

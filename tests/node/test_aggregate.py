@@ -1,11 +1,11 @@
-"""node.aggregate: streaming FedAvg with exact numbers, the samples cap, determinism."""
+"""node.aggregation.fedavg: streaming FedAvg with exact numbers, the samples cap, determinism."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from node.aggregate import (
+from node.aggregation.fedavg import (
     AggregationError,
     ClientUpdate,
     EmptyAggregationError,

@@ -1,4 +1,4 @@
-"""The replay's DP-claim check (node.audit_dp): an honest claim passes, a forged one fails."""
+"""The replay's DP-claim check (node.audit.dp_claims): an honest claim passes, a forged one fails."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import numpy as np
 from ledger.audit_report import Check
 from ledger.manifest import DpSettings
 from ledger.unixfs import cid_of
-from node.audit_dp import check_dp_claims, expected_claim
-from node.codec import encode_tensors, expected_layout
-from node.dp import DpReport, dp_metadata, epsilon_spent
-from node.dp_sgd import record_epsilon
-from node.flat_params import unflatten
-from node.private_update import private_payload
-from node.sim_presets import preset_manifest
-from node.simulate import model_of
+from node.audit.dp_claims import check_dp_claims, expected_claim
+from node.codec.safetensors import encode_tensors, expected_layout
+from node.privacy.dp import DpReport, dp_metadata, epsilon_spent
+from node.learning.dp_sgd import record_epsilon
+from node.codec.flat import unflatten
+from node.runtime.private_update import private_payload
+from node.requester.presets import preset_manifest
+from node.sim.simulate import model_of
 
 PARTICIPANT = preset_manifest("digits", dp=DpSettings(1.0, 1.3, 1e-5))
 RECORD = preset_manifest("digits", dp=DpSettings(1.0, 1.3, 1e-5, level="record"))

@@ -9,7 +9,7 @@ import pytest
 
 from ledger.cid import Cid
 from ledger.local_store import LocalStore
-from node.cli import main
+from node.cli.app import main
 from tests.fixtures_audit import AuditWorkdir, audit_workdir, workdir_copy
 
 FINAL_MODEL = "bafkreia76uwjia4dkhsrdggdu7d54nfjs7m23mlo5h6ldyefasjpgechji"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ledger.local_store import LocalStore
-from node.cli import main
+from node.cli.app import main
 
 HELLO_CID = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4"
 
@@ -55,7 +55,7 @@ def test_store_get_of_a_malformed_cid_is_one_clear_line(
 
 def _chain_up(state: Path) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "node.cli", "chain", "up", "--state", str(state),
+        [sys.executable, "-m", "node.cli.app", "chain", "up", "--state", str(state),
          "--block-time", "0"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert process.stdout is not None

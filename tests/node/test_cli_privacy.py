@@ -7,9 +7,9 @@ import argparse
 import pytest
 
 from ledger.manifest import DpSettings
-from node.cli_privacy import add_privacy_args, dp_settings
-from node.dp import epsilon_spent, noise_for_epsilon
-from node.sim_presets import distributed_schedule, preset_manifest
+from node.cli.privacy_options import add_privacy_args, dp_settings
+from node.privacy.dp import epsilon_spent, noise_for_epsilon
+from node.requester.presets import distributed_schedule, preset_manifest
 
 
 def _parse(*argv: str) -> argparse.Namespace:

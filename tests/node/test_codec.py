@@ -1,4 +1,4 @@
-"""node.codec: canonical bytes, cross-process identity, one test per rejection class."""
+"""node.codec.safetensors: canonical bytes, cross-process identity, one test per rejection class."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from node.codec import (
+from node.codec.safetensors import (
     CodecError,
     EncodeError,
     InvalidOffsetsError,
@@ -91,7 +91,7 @@ def test_known_digest_vector() -> None:
 
 _SUBPROCESS_SCRIPT = """
 import sys, torch
-from node.codec import encode_tensors
+from node.codec.safetensors import encode_tensors
 torch.manual_seed(7)
 w = torch.randn(5, 3)
 b = torch.randn(3, dtype=torch.float64)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from node.datasets import (
+from node.data.datasets import (
     DIGITS_SCHEMA,
     SHOPPERS_SCHEMA,
     Table,
@@ -17,8 +17,8 @@ from node.datasets import (
     split_train_test,
     write_shards,
 )
-from node.partition import natural_partition
-from node.preprocess import (
+from node.data.partition import natural_partition
+from node.data.preprocess import (
     CategoricalColumn,
     DataError,
     DataSchema,

@@ -13,20 +13,20 @@ from torch import nn
 
 from ledger.manifest import DpSettings, ManifestError, TaskManifest
 from ledger.unixfs import cid_of
-from node.codec import expected_layout
-from node.datasets import TensorData
-from node.dp import DpError
-from node.dp_sgd import DpSgd, clip_per_example, per_example_grads
-from node.flat_params import layout_size
-from node.private_update import dp_secret, flat_delta, record_noise_key
-from node.round_aggregate import aggregate_round
-from node.round_work import compute_round
-from node.secagg import decode_masked
-from node.secure_participant import RecoveryView
-from node.sim_presets import distributed_schedule, preset_manifest
-from node.sim_setup import SimulationSetup, build_clients
-from node.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
-from node.train import TrainHyper, train_local
+from node.codec.safetensors import expected_layout
+from node.data.datasets import TensorData
+from node.privacy.dp import DpError
+from node.learning.dp_sgd import DpSgd, clip_per_example, per_example_grads
+from node.codec.flat import layout_size
+from node.runtime.private_update import dp_secret, flat_delta, record_noise_key
+from node.aggregation.round import aggregate_round
+from node.runtime.committee import compute_round
+from node.privacy.secagg import decode_masked
+from node.runtime.secure_participant import RecoveryView
+from node.requester.presets import distributed_schedule, preset_manifest
+from node.sim.setup import SimulationSetup, build_clients
+from node.sim.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
+from node.learning.train import TrainHyper, train_local
 from tests.node.secure_round_kit import (
     ACCOUNTS,
     ADDRS,
@@ -209,7 +209,7 @@ def test_distributed_dp_refuses_more_rows_than_max_samples() -> None:
 def test_a_node_does_not_submit_when_the_task_has_fewer_members_than_noise_shares() -> None:
     from types import SimpleNamespace
 
-    from node.participant import Participant
+    from node.runtime.participant import Participant
 
     # No market or store: refusing must happen before anything is trained or sent.
     node = Participant(None, None, ACCOUNTS[0], task=TASK, data=None, client_id="x")

@@ -1,4 +1,4 @@
-"""node.dp: clipping, secret-keyed Gaussian noise, and the RDP accountant against Opacus and
+"""node.privacy.dp: clipping, secret-keyed Gaussian noise, and the RDP accountant against Opacus and
 against the closed form for the (unsampled) Gaussian mechanism."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from opacus.accountants import RDPAccountant
 
-from node.dp import (
+from node.privacy.dp import (
     DP_KEYS,
     ORDERS,
     DpError,

@@ -1,4 +1,4 @@
-"""Record-level DP (node.dp_sgd): per-example clipping, secret-keyed DP-SGD noise, the
+"""Record-level DP (node.learning.dp_sgd): per-example clipping, secret-keyed DP-SGD noise, the
 record-level accountant against Opacus, and the ``dp.level`` manifest field."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from opacus.accountants import RDPAccountant
 from torch import nn
 
 from ledger.manifest import DpSettings, ManifestError, TaskManifest
-from node.datasets import TensorData
-from node.dp import DpError
-from node.dp_sgd import (
+from node.data.datasets import TensorData
+from node.privacy.dp import DpError
+from node.learning.dp_sgd import (
     DpSgd,
     clip_per_example,
     noise_for_record_epsilon,
@@ -23,11 +23,11 @@ from node.dp_sgd import (
     record_sample_rate,
     record_steps,
 )
-from node.private_update import private_payload, record_noise_key
-from node.sim_presets import preset_manifest
-from node.sim_setup import SimulationSetup, build_clients
-from node.simulate import client_update_bytes, genesis_model_bytes
-from node.train import TrainHyper, train_local
+from node.runtime.private_update import private_payload, record_noise_key
+from node.requester.presets import preset_manifest
+from node.sim.setup import SimulationSetup, build_clients
+from node.sim.simulate import client_update_bytes, genesis_model_bytes
+from node.learning.train import TrainHyper, train_local
 
 
 def _ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -161,6 +161,6 @@ def test_record_level_update_is_trained_privately_and_reported() -> None:
                                             rounds=3, delta=1e-5)
     assert report.metadata()["fedledger.dp.epsilon"] == repr(report.epsilon)
     # not noised a second time: the uploaded tensors are the trained ones
-    from node.private_update import flat_delta
+    from node.runtime.private_update import flat_delta
 
     assert np.array_equal(flat_delta(manifest, payload), flat_delta(manifest, update))

@@ -7,8 +7,8 @@ import hashlib
 import pytest
 import torch
 
-from node.codec import encode_tensors
-from node.models import ModelError, build_model
+from node.codec.safetensors import encode_tensors
+from node.learning.models import ModelError, build_model
 
 
 def _digest(module: torch.nn.Module) -> str:

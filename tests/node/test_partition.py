@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from node.datasets import builtin_dataset
-from node.partition import (
+from node.data.datasets import builtin_dataset
+from node.data.partition import (
     client_ids,
     dirichlet_partition,
     iid_partition,
     natural_partition,
     shard_partition,
 )
-from node.preprocess import DataError, encode_rows
+from node.data.preprocess import DataError, encode_rows
 
 
 @pytest.fixture(scope="module")

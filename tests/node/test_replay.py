@@ -1,4 +1,4 @@
-"""``node.replay`` on a real finished task: honest rounds replay bit for bit, a lying
+"""``node.audit.replay`` on a real finished task: honest rounds replay bit for bit, a lying
 quorum (its members aggregated with the last update left out) is caught, a missing parent
 is named, and evaluation on a CSV scores every model of the lineage."""
 
@@ -13,8 +13,8 @@ from ledger.audit import ArtifactCache, audit_task
 from ledger.cid import Cid
 from ledger.local_store import LocalStore
 from ledger.market import FedMarket
-from node.datasets import load_shoppers_table, write_csv_table
-from node.replay import replay_report
+from node.data.datasets import load_shoppers_table, write_csv_table
+from node.audit.replay import replay_report
 from tests.fixtures_audit import (
     HONEST_TASK,
     LYING_TASK,

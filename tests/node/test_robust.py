@@ -1,12 +1,12 @@
-"""node.robust: median, trimmed mean, Krum, Multi-Krum, norm clipping, exact numbers."""
+"""node.aggregation.robust: median, trimmed mean, Krum, Multi-Krum, norm clipping, exact numbers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from node.aggregate import ClientUpdate, EmptyAggregationError, RuleParamsError
-from node.robust import (
+from node.aggregation.fedavg import ClientUpdate, EmptyAggregationError, RuleParamsError
+from node.aggregation.robust import (
     CoordinateMedian,
     Krum,
     MultiKrum,

@@ -1,4 +1,4 @@
-"""node.round_aggregate: bytes in, canonical bytes out; bad updates excluded with reasons.
+"""node.aggregation.round: bytes in, canonical bytes out; bad updates excluded with reasons.
 
 Update payloads are DELTAS (local weights minus parent weights). The parent model has
 ``fc.weight = [1, 1]`` and ``fc.bias = [0]``; deltas below are written as
@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from ledger.unixfs import cid_of
-from node.codec import CodecError, LayoutMismatchError, decode_tensors, encode_tensors
-from node.round_aggregate import aggregate_round
+from node.codec.safetensors import CodecError, LayoutMismatchError, decode_tensors, encode_tensors
+from node.aggregation.round import aggregate_round
 
 LAYOUT = {"fc.bias": ((1,), "F32"), "fc.weight": ((2,), "F32")}
 
@@ -208,8 +208,8 @@ import hashlib, sys
 import numpy as np
 import torch
 torch.set_num_threads(int(sys.argv[1]))
-from node.codec import encode_tensors
-from node.round_aggregate import aggregate_round
+from node.codec.safetensors import encode_tensors
+from node.aggregation.round import aggregate_round
 rng = np.random.default_rng(11)
 layout = {"a": ((300, 7), "F32"), "b": ((13,), "F32")}
 def model():

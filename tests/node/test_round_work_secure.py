@@ -15,16 +15,16 @@ from eth_account import Account
 
 from ledger.manifest import DpSettings
 from ledger.unixfs import cid_of
-from node.codec import decode_tensors, expected_layout
-from node.dp import epsilon_spent
-from node.private_update import PrivateUpdateError, dp_secret, flat_delta, private_payload
-from node.round_aggregate import aggregate_round
-from node.round_work import SecureInputsError, compute_round
-from node.secagg import decode_masked
-from node.secure_keys import agreement_private_key
-from node.sim_presets import preset_manifest
-from node.sim_setup import SimulationSetup, build_clients
-from node.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
+from node.codec.safetensors import decode_tensors, expected_layout
+from node.privacy.dp import epsilon_spent
+from node.runtime.private_update import PrivateUpdateError, dp_secret, flat_delta, private_payload
+from node.aggregation.round import aggregate_round
+from node.runtime.committee import SecureInputsError, compute_round
+from node.privacy.secagg import decode_masked
+from node.privacy.keys import agreement_private_key
+from node.requester.presets import preset_manifest
+from node.sim.setup import SimulationSetup, build_clients
+from node.sim.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
 from tests.node.secure_round_kit import (
     ACCOUNTS,
     ADDRS,

@@ -1,10 +1,10 @@
-"""node.scores: integer scores and the reward split."""
+"""node.aggregation.scores: integer scores and the reward split."""
 
 from __future__ import annotations
 
 import pytest
 
-from node.scores import (
+from node.aggregation.scores import (
     ScoreError,
     compute_leave_one_out,
     leave_one_out_scores,

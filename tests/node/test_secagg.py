@@ -1,6 +1,6 @@
 """Secure aggregation: ring encoding, pair seeds, masked files, dropout recovery, culprits.
 
-Members are six fixed accounts; their key-agreement keys come from node.secure_keys as a
+Members are six fixed accounts; their key-agreement keys come from node.privacy.keys as a
 real node derives them. Deltas are flat float32 vectors in the layout's canonical order.
 """
 
@@ -15,9 +15,9 @@ import torch
 from eth_account import Account
 
 from ledger.manifest import DpSettings
-from node.aggregate import ClientUpdate, RuleParamsError, fedavg
-from node.codec import decode_tensors, encode_tensors
-from node.fixed_point import (
+from node.aggregation.fedavg import ClientUpdate, RuleParamsError, fedavg
+from node.codec.safetensors import decode_tensors, encode_tensors
+from node.privacy.fixed_point import (
     FixedPointError,
     FixedPointRangeError,
     RingParams,
@@ -25,8 +25,8 @@ from node.fixed_point import (
     encode_weighted,
     ring_params,
 )
-from node.flat_params import flatten, unflatten
-from node.masks import (
+from node.codec.flat import flatten, unflatten
+from node.privacy.masks import (
     MaskError,
     expand_mask,
     hkdf_sha256,
@@ -34,8 +34,8 @@ from node.masks import (
     pair_seed,
     seed_commitment,
 )
-from node.round_aggregate import aggregate_round
-from node.secagg import (
+from node.aggregation.round import aggregate_round
+from node.privacy.secagg import (
     MaskedPayloadError,
     SeedReveal,
     SeedRevealError,
@@ -47,8 +47,8 @@ from node.secagg import (
     reveal_seeds,
     secure_sum,
 )
-from node.secure_keys import agreement_private_key, agreement_public_key
-from node.secure_round import (
+from node.privacy.keys import agreement_private_key, agreement_public_key
+from node.aggregation.secure_round import (
     Submission,
     classify_submissions,
     round_ring_params,

@@ -1,4 +1,4 @@
-"""node.server_opt and node.rules: server steps with exact numbers, the rule registry."""
+"""node.aggregation.server_opt and node.aggregation.rules: server steps with exact numbers, the rule registry."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from node.aggregate import RuleParamsError
-from node.codec import LayoutMismatchError
-from node.rules import RULE_NAMES, make_rule
-from node.server_opt import (
+from node.aggregation.fedavg import RuleParamsError
+from node.codec.safetensors import LayoutMismatchError
+from node.aggregation.rules import RULE_NAMES, make_rule
+from node.aggregation.server_opt import (
     FedAdam,
     PlainStep,
     ServerMomentum,

@@ -11,12 +11,12 @@ import sys
 import pytest
 
 from ledger.manifest import TaskManifest
-from node.cli import main
-from node.datasets import SHOPPERS_SCHEMA, builtin_dataset, load_participant_csv, write_shards
+from node.cli.app import main
+from node.data.datasets import SHOPPERS_SCHEMA, builtin_dataset, load_participant_csv, write_shards
 from node.seeds import derive_seed
-from node.sim_presets import preset_manifest
-from node.sim_setup import SimulationSetup, build_clients, choose_attackers, partition_rows
-from node.simulate import (
+from node.requester.presets import preset_manifest
+from node.sim.setup import SimulationSetup, build_clients, choose_attackers, partition_rows
+from node.sim.simulate import (
     client_update_bytes,
     genesis_model_bytes,
     model_cid,
@@ -74,8 +74,8 @@ def test_node_process_reading_its_shard_uploads_the_same_bytes(manifest, clients
     script = f"""
 import hashlib, pathlib
 from ledger.manifest import TaskManifest
-from node.datasets import SHOPPERS_SCHEMA, load_participant_csv
-from node.simulate import client_update_bytes, genesis_model_bytes
+from node.data.datasets import SHOPPERS_SCHEMA, load_participant_csv
+from node.sim.simulate import client_update_bytes, genesis_model_bytes
 m = TaskManifest.from_json_bytes(pathlib.Path({str(tmp_path / "manifest.json")!r}).read_bytes())
 for cid in ("region-5", "region-8"):
     data = load_participant_csv(pathlib.Path({str(tmp_path)!r}) / f"{{cid}}.csv", SHOPPERS_SCHEMA,
@@ -149,6 +149,6 @@ def test_cli_reports_bad_manifest(tmp_path, capsys):
 
 def test_manifest_rule_names_match_the_aggregators():
     from ledger.manifest import AGGREGATION_RULES
-    from node.rules import RULE_NAMES
+    from node.aggregation.rules import RULE_NAMES
 
     assert tuple(sorted(AGGREGATION_RULES)) == tuple(sorted(RULE_NAMES))

@@ -9,23 +9,23 @@ import sys
 import pytest
 import torch
 
-from node.codec import encode_tensors
-from node.datasets import SHOPPERS_SCHEMA, TensorData, builtin_dataset, client_data_from_table
-from node.models import build_model
-from node.partition import natural_partition
-from node.personalize import personalize
+from node.codec.safetensors import encode_tensors
+from node.data.datasets import SHOPPERS_SCHEMA, TensorData, builtin_dataset, client_data_from_table
+from node.learning.models import build_model
+from node.data.partition import natural_partition
+from node.learning.personalize import personalize
 from node.seeds import derive_seed
-from node.train import TrainError, TrainHyper, evaluate, train_local
+from node.learning.train import TrainError, TrainHyper, evaluate, train_local
 
 # One shop (region 5: 318 sessions), logistic regression, 2 epochs of SGD.
 SCRIPT = """
 import hashlib
-from node.codec import encode_tensors
-from node.datasets import SHOPPERS_SCHEMA, builtin_dataset, client_data_from_table
-from node.models import build_model
-from node.partition import natural_partition
+from node.codec.safetensors import encode_tensors
+from node.data.datasets import SHOPPERS_SCHEMA, builtin_dataset, client_data_from_table
+from node.learning.models import build_model
+from node.data.partition import natural_partition
 from node.seeds import derive_seed
-from node.train import TrainHyper, train_local
+from node.learning.train import TrainHyper, train_local
 table, _ = builtin_dataset("shoppers")
 rows = natural_partition(table.column("Region"), prefix="region-")["region-5"]
 data = client_data_from_table("region-5", table.take(rows), SHOPPERS_SCHEMA,

@@ -1,0 +1,154 @@
+"""``fedledger audit <model-cid | task-id>``: verify a model's lineage from the chain and the store.
+
+    fedledger audit bafkrei... --deployment deployment.json --store ./store
+    fedledger audit 1 --workdir demo/ --replay --html audit.html
+    fedledger audit 1 --rpc http://127.0.0.1:8545 --ipfs http://127.0.0.1:5001 --json
+
+``--workdir DIR`` is a ``fedledger demo`` directory (``deployment.json``, ``store/``,
+``chain-state.json``): anvil is started on a copy of the saved chain state (the directory
+is never written) and stopped afterwards. Exit code 0 only when every check passes; 1 when
+a check fails or the audit cannot be made (what and where is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ledger.audit import ArtifactCache, AuditReport, audit_model, audit_task
+from ledger.chain.rpc import http_web3
+from ledger.cid import Cid
+from ledger.content_errors import InvalidCidError
+from ledger.deployment import Deployment, DeploymentError
+from ledger.errors import LedgerError
+from ledger.market import FedMarket
+from ledger.store import ContentStore, open_store
+from node.errors import NodeError
+
+__all__ = ["register", "run_audit"]
+
+DEPLOYMENT_FILE = "deployment.json"
+DEFAULT_STORE_DIR = "fedledger-store"
+STORE_DIR = "store"
+CHAIN_STATE_FILE = "chain-state.json"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "audit", help="verify a model's lineage back to genesis (exit 0 only if all checks pass)")
+    p.add_argument("target", help="a model CID, or a task id (audits its last finalized model)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--deployment", metavar="FILE", default=None,
+                       help=f"deployment file (default: ./{DEPLOYMENT_FILE})")
+    where.add_argument("--workdir", metavar="DIR", default=None,
+                       help="a `fedledger demo` directory: its deployment, store and saved chain")
+    p.add_argument("--rpc", metavar="URL", default=None,
+                   help="JSON-RPC URL (default: the deployment's; with --workdir: a fresh anvil "
+                        "on the saved state)")
+    store = p.add_mutually_exclusive_group()
+    store.add_argument("--store", metavar="DIR", default=None, help="a LocalStore directory")
+    store.add_argument("--ipfs", metavar="URL", default=None, help="an IPFS node's RPC API URL")
+    p.add_argument("--from-block", type=int, default=None,
+                   help="first block of event scans (default: the deployment block)")
+    p.add_argument("--replay", action="store_true",
+                   help="recompute every round and require bit-identical model CIDs and roots")
+    p.add_argument("--eval-data", metavar="CSV", default=None,
+                   help="with --replay: evaluate every round's model on this CSV")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--html", metavar="FILE", default=None, help="write a self-contained HTML page")
+    p.set_defaults(func=_main)
+
+
+@contextlib.contextmanager
+def _chain_url(args: argparse.Namespace, deployment: Deployment) -> Iterator[str]:
+    """The RPC URL to read from; with --workdir and no --rpc, an anvil on a state copy."""
+    if args.rpc or not args.workdir:
+        yield args.rpc or deployment.rpc_url
+        return
+    from ledger.chain.anvil import AnvilChain
+
+    state = Path(args.workdir) / CHAIN_STATE_FILE
+    if not state.is_file():
+        raise DeploymentError(f"no saved chain state at {state}")
+    with tempfile.TemporaryDirectory(prefix="fedledger-audit-") as tmp:
+        copy = Path(tmp) / CHAIN_STATE_FILE  # anvil rewrites its state file on exit
+        shutil.copyfile(state, copy)
+        with AnvilChain(state_file=copy) as chain:
+            yield chain.rpc_url
+
+
+def _open_store(args: argparse.Namespace) -> ContentStore:
+    if args.ipfs:
+        return open_store(args.ipfs)
+    if args.store:
+        directory = Path(args.store)
+    elif args.workdir:
+        directory = Path(args.workdir) / STORE_DIR
+    else:  # the same default as every other command
+        directory = Path(DEFAULT_STORE_DIR)
+    if not directory.is_dir():  # open_store would create an empty one: every fetch would fail
+        raise DeploymentError(f"no content store at {directory}")
+    return open_store(str(directory))
+
+
+def run_audit(args: argparse.Namespace) -> AuditReport:
+    """Make the audit the arguments ask for.
+
+    Raises:
+        LedgerError: no deployment, chain or store to audit against, or an unknown target.
+        NodeError: the replay's evaluation data cannot be read.
+    """
+    path = (Path(args.workdir) / DEPLOYMENT_FILE if args.workdir
+            else Path(args.deployment or DEPLOYMENT_FILE))
+    deployment = Deployment.load(path)
+    from_block = deployment.block if args.from_block is None else args.from_block
+    with _open_store(args) as inner, _chain_url(args, deployment) as url:
+        store = ArtifactCache(inner)
+        w3 = http_web3(url)
+        deployment.check_chain(w3)
+        market = FedMarket.at(w3, deployment.market)
+        if args.target.isdigit():
+            report = audit_task(market, store, int(args.target), from_block=from_block)
+        else:
+            report = audit_model(market, store, Cid.parse(args.target), from_block=from_block)
+        if args.replay:
+            from node.audit.replay import replay_report  # torch only when replaying
+
+            secure = None
+            if deployment.seed_reveals and report.manifest is not None \
+                    and report.manifest.privacy == "secure":
+                from node.runtime.secure_participant import secure_inputs_reader
+
+                secure = secure_inputs_reader(market, deployment.seed_reveals_at(w3),
+                                              report.lineage.task, from_block=from_block)
+            replay_report(report, store, eval_data=args.eval_data, secure=secure)
+    return report
+
+
+def _main(args: argparse.Namespace) -> int:
+    from node.audit.text import render_json, render_tree
+
+    if args.eval_data and not args.replay:
+        print("--eval-data needs --replay", file=sys.stderr)
+        return 2
+    try:
+        report = run_audit(args)
+    except (LedgerError, NodeError, InvalidCidError) as err:
+        message = f"audit of {args.target} could not be made: {type(err).__name__}: {err}"
+        if args.json:
+            print(json.dumps({"ok": False, "target": args.target, "error": message}))
+        print(message, file=sys.stderr)
+        return 1
+    print(render_json(report) if args.json else render_tree(report))
+    if args.html:
+        from node.audit.html import write_html
+
+        written = write_html(report, args.html)
+        print(f"wrote {written}", file=sys.stderr)
+    return 0 if report.ok else 1

@@ -1,0 +1,126 @@
+"""``fedledger demo``: the whole product on one machine, with a live progress view."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ledger.market_types import Phase
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    demo = subparsers.add_parser(
+        "demo", help="run a full task on a local chain with one process per shop, then audit it")
+    demo.add_argument("--workdir", default="demo-work", metavar="DIR",
+                      help="where chain state, deployment, store, keys and logs go "
+                           "(default: %(default)s; must not hold an earlier demo)")
+    demo.add_argument("--participants", type=int, default=9, help="shops (regions), 1..9")
+    demo.add_argument("--rounds", type=int, default=10)
+    demo.add_argument("--aggregation", default="fedavg")
+    demo.add_argument("--ipfs", default=None, metavar="URL",
+                      help="use an IPFS node's HTTP RPC API instead of the embedded store")
+    demo.add_argument("--replace", action="store_true",
+                      help="delete an earlier demo in --workdir first")
+    from node.cli.privacy_options import add_privacy_args
+
+    add_privacy_args(demo)
+    demo.set_defaults(func=_demo)
+
+
+class _ProgressView:
+    """One line per change: round, phase, submissions, committee votes, accuracy."""
+
+    def __init__(self, participants: int, rounds: int, quorum: int) -> None:
+        self.participants, self.rounds, self.quorum = participants, rounds, quorum
+        self.last = ""
+        self.accuracy: dict[int, float] = {}
+
+    def __call__(self, progress, jump) -> None:
+        s = progress.state
+        acc = self.accuracy.get(progress.finalized)
+        line = (f"round {min(s.round, self.rounds):>2}/{self.rounds} attempt {s.attempt} "
+                f"{s.phase.name:<9} members {progress.members}/{self.participants} "
+                f"updates {s.submissions}/{self.participants} "
+                f"commits {progress.commits} reveals {progress.reveals} "
+                f"finalized {progress.finalized}"
+                + (f" acc {acc:.4f}" if acc is not None else ""))
+        if line != self.last:
+            print(line, flush=True)
+            self.last = line
+        if jump:
+            print(f"  (dev chain) {jump}", flush=True)
+
+
+def _remove_earlier_demo(workdir: Path) -> None:
+    import shutil
+
+    if not workdir.exists():
+        return
+    if not (workdir / "deployment.json").exists() and any(workdir.iterdir()):
+        raise SystemExit(f"{workdir} is not empty and holds no demo: not deleting it")
+    shutil.rmtree(workdir)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from node.cli.privacy_options import dp_settings
+    from node.data.datasets import SHOPPERS_FILE
+    from node.demo.run import DemoConfig, DemoRun
+    from node.sim.simulate import evaluate_clients
+
+    if args.replace:
+        _remove_earlier_demo(Path(args.workdir))
+    config = DemoConfig(workdir=Path(args.workdir), participants=args.participants,
+                        rounds=args.rounds, aggregation=args.aggregation, ipfs=args.ipfs,
+                        privacy=args.privacy, dp=dp_settings(args, args.rounds))
+    started = time.monotonic()
+    print(f"fedledger demo: {config.participants} shops, {config.rounds} rounds, "
+          f"privacy {config.privacy}{' + DP' if config.dp else ''}, "
+          f"work directory {config.workdir}", flush=True)
+    run = DemoRun.start(config)
+    print(f"anvil {run.chain.rpc_url}, FedMarket {run.deployment.market}, task "
+          f"{run.posted.task}, genesis {run.posted.genesis}", flush=True)
+    view = _ProgressView(config.participants, config.rounds, config.quorum)
+    manifest = None
+    rounds: list[dict] = []
+
+    def on_progress(progress, jump) -> None:
+        nonlocal manifest
+        while len(rounds) < progress.finalized:  # evaluate each new global model once
+            from ledger.task_view import load_task
+
+            manifest = manifest or load_task(run.market, run.store, run.posted.task).manifest
+            entry = run.market.finalized_round(run.posted.task, len(rounds) + 1)
+            metrics = evaluate_clients(manifest, run.store.get(entry.model), run.clients)
+            view.accuracy[entry.round] = metrics["accuracy"]
+            rounds.append({"round": entry.round, "model_cid": str(entry.model),
+                           "submissions": entry.submissions,
+                           "seconds": round(time.monotonic() - started, 1), **metrics})
+        view(progress, jump)
+
+    try:
+        last = run.drive(on_progress=on_progress)
+        codes = run.wait_nodes()
+    finally:
+        run.close()
+    run.write_rounds(rounds)
+    print(f"\ntask ended in phase {last.state.phase.name} after "
+          f"{time.monotonic() - started:.0f} s; node exit codes {sorted(set(codes.values()))}")
+    print("round  model                                                        acc     auc")
+    for r in rounds:
+        print(f"{r['round']:>5}  {r['model_cid']}  {r['accuracy']:.4f}  {r.get('auc') or float('nan'):.4f}")
+    if last.state.phase != Phase.FINISHED:
+        print("the task did not finish", file=sys.stderr)
+        return 1
+    from node.cli.app import main as cli_main
+
+    audit = ["audit", str(run.posted.task), "--workdir", str(config.workdir), "--replay",
+             "--html", str(config.workdir / "lineage.html")]
+    if config.ipfs:
+        audit += ["--ipfs", config.ipfs]
+    if config.preset == "shoppers":
+        # Accuracy per round in the page: every shop's sessions, which only a demo holds.
+        audit += ["--eval-data", str(Path(__file__).parents[1] / "data" / SHOPPERS_FILE)]
+    print(f"\n$ fedledger {' '.join(audit)}", flush=True)
+    return cli_main(audit)

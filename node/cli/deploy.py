@@ -1,0 +1,27 @@
+"""``fedledger deploy``: put the market contract on a chain and write the deployment file."""
+
+from __future__ import annotations
+
+import argparse
+
+from ledger.chain.rpc import http_web3
+from ledger.deployment import deploy_market
+from node.cli.options import add_key_args, load_key
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    deploy = subparsers.add_parser("deploy", help="deploy the contracts, write a deployment file")
+    deploy.add_argument("--rpc", required=True, metavar="URL", help="JSON-RPC URL of the chain")
+    deploy.add_argument("--out", default="deployment.json", metavar="FILE",
+                        help="where to write the deployment file (default: %(default)s)")
+    add_key_args(deploy)
+    deploy.set_defaults(func=_deploy)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    account = load_key(args)
+    deployment, _ = deploy_market(http_web3(args.rpc), sender=account, rpc_url=args.rpc)
+    deployment.save(args.out)
+    print(f"FedMarket {deployment.market} on chain {deployment.chain_id} "
+          f"(block {deployment.block}); wrote {args.out}")
+    return 0

@@ -1,0 +1,63 @@
+"""``fedledger node run``: one participant process for one task."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from node.cli.options import add_key_args, add_ledger_args, load_key, open_ledger
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    node = subparsers.add_parser("node", help="run a participant")
+    node_sub = node.add_subparsers(dest="node_command", metavar="ACTION", required=True)
+    run = node_sub.add_parser("run", help="join a task and train, aggregate, claim until it ends")
+    add_ledger_args(run)
+    add_key_args(run)
+    run.add_argument("--task", type=int, required=True)
+    run.add_argument("--data", required=True, metavar="CSV", help="this participant's own data")
+    run.add_argument("--client-id", default=None,
+                     help="stable participant name that seeds its training (default: CSV stem)")
+    run.add_argument("--poll", type=float, default=0.3, metavar="SECONDS")
+    run.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    run.add_argument("--misbehave", default=None, choices=["garbage", "nan", "wrong-shape"],
+                     help="upload a bad update every round (robustness tests and demos only)")
+    run.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ledger.task_view import load_task
+    from node.data.datasets import load_participant_csv
+    from node.runtime.participant import Participant
+    from node.data.schemas import schema_of
+
+    client_id = args.client_id or Path(args.data).stem
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format=f"%(asctime)s [{client_id}] %(message)s")
+    account = load_key(args)
+    deployment, market, store = open_ledger(args)
+    reveals = deployment.seed_reveals_at(market.w3) if deployment.seed_reveals else None
+    with store:
+        view = load_task(market, store, args.task)
+        data = load_participant_csv(args.data, schema_of(view.manifest), client_id=client_id,
+                                    test_fraction=view.manifest.test_fraction,
+                                    task_seed=view.manifest.seed)
+        hook = None
+        if args.misbehave:
+            from node.sim.faulty_updates import MISBEHAVIOURS
+
+            hook = MISBEHAVIOURS[args.misbehave]
+        node = Participant(market, store, account, task=args.task, data=data,
+                           client_id=client_id, update_hook=hook, seed_reveals=reveals)
+        logging.getLogger("fedledger.node").info(
+            "participant %s on task %d with %d training rows", account.address,
+            args.task, len(data.train))
+        summary = node.run(poll_seconds=args.poll, timeout=args.timeout)
+    print(json.dumps({"client_id": client_id, "address": account.address,
+                      "submitted": summary.submitted, "claimed": summary.claimed,
+                      "withdrawn": summary.withdrawn, "errors": len(summary.errors),
+                      "epsilon": summary.epsilons, "seed_reveals": summary.seed_reveals}))
+    return 0

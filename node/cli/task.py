@@ -1,0 +1,96 @@
+"""``fedledger task create|show``: post a task with its bounty, or read one back."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ledger.manifest import PhaseDurations
+from node.cli.options import add_key_args, add_ledger_args, load_key, open_ledger
+from node.cli.privacy_options import add_privacy_args, dp_settings
+from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
+from node.requester.post import TaskTerms, post_task
+
+WEI_PER_ETH = 10**18
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    task = subparsers.add_parser("task", help="post or inspect a training task")
+    task_sub = task.add_subparsers(dest="task_command", metavar="ACTION", required=True)
+
+    create = task_sub.add_parser("create", help="post a task: manifest + genesis + bounty")
+    add_ledger_args(create)
+    add_key_args(create)
+    create.add_argument("--preset", choices=sorted(PRESETS), default="shoppers",
+                        help="manifest preset (architecture, data schema, training)")
+    create.add_argument("--rounds", type=int, default=None)
+    create.add_argument("--aggregation", default=None, help="fedavg, median, krum, ...")
+    create.add_argument("--committee", type=int, default=None, help="committee size k")
+    create.add_argument("--quorum", type=int, default=None, help="matching reveals needed")
+    create.add_argument("--durations", default=None, metavar="TRAIN,COMMIT,REVEAL",
+                        help="phase durations in seconds of chain time")
+    create.add_argument("--join-seconds", type=int, default=120, help="window before round 1")
+    create.add_argument("--bounty-eth", type=float, default=1.0)
+    create.add_argument("--stake-eth", type=float, default=None)
+    create.add_argument("--max-participants", type=int, default=64)
+    create.add_argument("--min-submissions", type=int, default=1)
+    create.add_argument("--committee-fee-eth", type=float, default=0.0)
+    create.add_argument("--seed", type=int, default=None)
+    add_privacy_args(create)
+    create.set_defaults(func=_create)
+
+    show = task_sub.add_parser("show", help="print a task's parameters, manifest and state")
+    add_ledger_args(show)
+    show.add_argument("task", type=int)
+    show.set_defaults(func=_show)
+
+
+def _wei(eth: float) -> int:
+    return round(eth * WEI_PER_ETH)
+
+
+def _create(args: argparse.Namespace) -> int:
+    overrides: dict = {}
+    for field in ("rounds", "aggregation", "seed"):
+        if getattr(args, field) is not None:
+            overrides[field] = getattr(args, field)
+    if args.committee is not None:
+        overrides["committee_size"] = args.committee
+    if args.quorum is not None:
+        overrides["quorum"] = args.quorum
+    if args.stake_eth is not None:
+        overrides["stake"] = _wei(args.stake_eth)
+    if args.durations:
+        train, commit, reveal = (int(x) for x in args.durations.split(","))
+        overrides["phase_durations"] = PhaseDurations(train=train, commit=commit, reveal=reveal)
+    rounds = args.rounds if args.rounds is not None else PRESETS[args.preset]["rounds"]
+    dp = dp_settings(args, rounds)
+    overrides.update(distributed_schedule(dp, PRESETS[args.preset]["max_samples"]))
+    manifest = preset_manifest(args.preset, privacy=args.privacy, dp=dp, **overrides)
+    terms = TaskTerms(bounty=_wei(args.bounty_eth), max_participants=args.max_participants,
+                      min_submissions=args.min_submissions, join_duration=args.join_seconds,
+                      committee_fee=_wei(args.committee_fee_eth))
+    _, market, store = open_ledger(args)
+    with store:
+        posted = post_task(market, store, manifest, terms, sender=load_key(args))
+    print(f"task {posted.task}: manifest {posted.manifest}, genesis {posted.genesis}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from ledger.task_view import load_task
+
+    _, market, store = open_ledger(args)
+    with store:
+        view = load_task(market, store, args.task)
+    state = market.round_state(args.task)
+    print(json.dumps({
+        "task": args.task, "requester": view.requester, "start_time": view.start_time,
+        "bounty": view.params.bounty, "rounds": view.params.rounds,
+        "manifest_cid": str(view.params.manifest), "genesis_cid": str(view.params.genesis),
+        "manifest": view.manifest.to_dict(),
+        "state": {"round": state.round, "attempt": state.attempt, "phase": state.phase.name,
+                  "submissions": state.submissions},
+        "members": market.members(args.task),
+    }, indent=2, default=str))
+    return 0

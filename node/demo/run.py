@@ -1,0 +1,231 @@
+"""The multi-process demo: a whole federated task on a local chain, then its audit.
+
+``fedledger demo`` (and ``make demo``) lays out a work directory::
+
+    DIR/chain-state.json   anvil's state (dumped on exit: `fedledger audit --workdir DIR`
+                           restarts the chain from it)
+    DIR/deployment.json    where the market lives
+    DIR/store/             the embedded content store (unless --ipfs)
+    DIR/data/<shop>.csv    each participant's own sessions (one region of the shoppers data)
+    DIR/keys/<shop>.json   each participant's encrypted keystore
+    DIR/logs/<shop>.log    each participant's log
+    DIR/rounds.json        per-round progress and accuracy
+
+and starts one ``fedledger node run`` process per participant. The demo itself only
+posts the task, shows progress, fast-forwards idle chain time (``node.demo.timekeeper``) and
+evaluates each finalized model on the shops' held-out rows, which only a demo holding
+every shard can do; the participants do everything else through the chain and the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain.anvil import AnvilChain
+from ledger.deployment import Deployment, deploy_market
+from ledger.manifest import DpSettings
+from ledger.market import FedMarket
+from ledger.market_types import Phase
+from ledger.store import ContentStore, open_store
+from node.data.datasets import ClientData, write_shards
+from node.errors import NodeError
+from node.runtime.keystore import PASSWORD_ENV, write_keystore
+from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
+from node.sim.setup import SimulationSetup, build_clients, load_pooled, partition_rows
+from node.requester.post import PostedTask, TaskTerms, post_task
+from node.demo.timekeeper import RoundProgress, TimeKeeper
+
+__all__ = ["DemoConfig", "DemoRun"]
+
+DEMO_PASSWORD = "fedledger-demo"  # protects throwaway dev keys only
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """What to run. Defaults finish in a few minutes on 2 cores."""
+
+    workdir: Path
+    participants: int = 9
+    rounds: int = 10
+    preset: str = "shoppers"
+    ipfs: str | None = None
+    aggregation: str = "fedavg"
+    committee: int = 3
+    quorum: int = 2
+    bounty_wei: int = 10**18
+    stall_seconds: float = 60.0
+    timeout: float = 900.0
+    privacy: str = "open"
+    dp: DpSettings | None = None
+
+
+@dataclass
+class NodeProcess:
+    client_id: str
+    account: LocalAccount
+    data: Path
+    keyfile: Path
+    log: Path
+    misbehave: str | None = None
+    process: subprocess.Popen | None = None
+    launches: int = 0
+
+
+@dataclass
+class DemoRun:
+    """A started demo: chain, market, store, task and node processes."""
+
+    config: DemoConfig
+    chain: AnvilChain
+    deployment: Deployment
+    market: FedMarket
+    store: ContentStore
+    posted: PostedTask
+    clients: list[ClientData]
+    nodes: list[NodeProcess] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ set-up
+
+    @classmethod
+    def start(cls, config: DemoConfig, *, launch: bool = True) -> DemoRun:
+        """Start anvil, deploy, post the task, write shards and keys, launch the nodes."""
+        workdir = config.workdir
+        for sub in ("data", "keys", "logs"):
+            (workdir / sub).mkdir(parents=True, exist_ok=True)
+        state_file = workdir / "chain-state.json"
+        if state_file.exists():
+            raise NodeError(f"{workdir} already holds a demo: choose an empty --workdir")
+        chain = AnvilChain(state_file=state_file, accounts=config.participants + 1)
+        try:
+            return cls._set_up(config, chain, launch=launch)
+        except BaseException:
+            chain.close()
+            raise
+
+    @classmethod
+    def _set_up(cls, config: DemoConfig, chain: AnvilChain, *, launch: bool) -> DemoRun:
+        workdir = config.workdir
+        requester = chain.accounts[0]
+        deployment, market = deploy_market(chain.w3, sender=requester, rpc_url=chain.rpc_url)
+        deployment.save(workdir / "deployment.json")
+        store = open_store(config.ipfs or str(workdir / "store"))
+        manifest = preset_manifest(config.preset, rounds=config.rounds,
+                                   aggregation=config.aggregation,
+                                   committee_size=config.committee, quorum=config.quorum,
+                                   privacy=config.privacy, dp=config.dp,
+                                   **distributed_schedule(
+                                       config.dp, PRESETS[config.preset]["max_samples"]))
+        setup = SimulationSetup(partition="natural", column="Region")
+        clients = build_clients(manifest, setup)
+        if not 1 <= config.participants <= len(clients):
+            raise NodeError(f"--participants must be 1..{len(clients)}")
+        clients = clients[:config.participants]
+        table, schema = load_pooled(manifest, setup)
+        parts = partition_rows(table, schema, setup, seed=0)  # natural split: seed unused
+        shards = write_shards(table, {c.client_id: parts[c.client_id] for c in clients},
+                              workdir / "data")
+        terms = TaskTerms(bounty=config.bounty_wei, max_participants=config.participants,
+                          min_submissions=max(1, config.participants // 2),
+                          join_duration=600)
+        posted = post_task(market, store, manifest, terms, sender=requester)
+        run = cls(config, chain, deployment, market, store, posted, clients)
+        for client, account in zip(clients, chain.accounts[1:]):
+            keyfile = write_keystore(account, workdir / "keys" / f"{client.client_id}.json",
+                                     DEMO_PASSWORD)
+            run.nodes.append(NodeProcess(client.client_id, account, shards[client.client_id],
+                                         keyfile, workdir / "logs" / f"{client.client_id}.log"))
+        if launch:
+            for index in range(len(run.nodes)):
+                run.launch(index)
+        return run
+
+    # ------------------------------------------------------------------ processes
+
+    def node_command(self, node: NodeProcess) -> list[str]:
+        store = ["--ipfs", self.config.ipfs] if self.config.ipfs else \
+            ["--store", str(self.config.workdir / "store")]
+        return [sys.executable, "-m", "node.cli.app", "node", "run",
+                "--deployment", str(self.config.workdir / "deployment.json"),
+                *store, "--task", str(self.posted.task), "--key", str(node.keyfile),
+                "--data", str(node.data), "--client-id", node.client_id,
+                *(["--misbehave", node.misbehave] if node.misbehave else [])]
+
+    def launch(self, index: int) -> None:
+        """Start (or restart) participant ``index``'s process."""
+        node = self.nodes[index]
+        env = {**os.environ, PASSWORD_ENV: DEMO_PASSWORD, "PYTHONUNBUFFERED": "1"}
+        with open(node.log, "ab") as log:
+            node.process = subprocess.Popen(self.node_command(node), stdout=log,
+                                            stderr=subprocess.STDOUT, env=env)
+        node.launches += 1
+
+    def kill(self, index: int) -> None:
+        """SIGKILL participant ``index`` (no clean-up of any kind)."""
+        process = self.nodes[index].process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+    def live_addresses(self) -> set[str]:
+        return {n.account.address for n in self.nodes
+                if n.process is not None and n.process.poll() is None}
+
+    # ------------------------------------------------------------------ the run
+
+    def drive(self, *, on_progress: Callable[[RoundProgress, str | None], None] | None = None,
+              until: Callable[[RoundProgress], bool] | None = None,
+              poll_seconds: float = 0.5) -> RoundProgress:
+        """Keep time until the task is over (or ``until`` says stop); returns the last view."""
+        reveals = (self.deployment.seed_reveals_at(self.chain.w3)
+                   if self.config.privacy == "secure" else None)
+        keeper = TimeKeeper(self.chain, self.market, self.posted.task,
+                            live=self.live_addresses, stall_seconds=self.config.stall_seconds,
+                            seed_reveals=reveals,
+                            min_survivors=self.config.dp.noise_shares if self.config.dp else 1)
+        deadline = time.monotonic() + self.config.timeout
+        while True:
+            progress, jump = keeper.tick()
+            if on_progress is not None:
+                on_progress(progress, jump)
+            if until is not None and until(progress):
+                return progress
+            terminal = progress.state.phase in (Phase.FINISHED, Phase.CLOSED, Phase.CANCELLED)
+            if terminal and self.market.ended(self.posted.task) and not self.live_addresses():
+                return progress
+            if time.monotonic() > deadline:
+                raise NodeError(f"demo did not finish within {self.config.timeout:.0f} s; "
+                                f"see {self.config.workdir / 'logs'}")
+            time.sleep(poll_seconds)
+
+    def wait_nodes(self, timeout: float = 60.0) -> dict[str, int | None]:
+        """Wait for every node process to exit; returns exit codes by participant."""
+        deadline = time.monotonic() + timeout
+        for node in self.nodes:
+            if node.process is not None:
+                try:
+                    node.process.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    node.process.kill()
+                    node.process.wait()
+        return {n.client_id: (n.process.returncode if n.process else None) for n in self.nodes}
+
+    def close(self) -> None:
+        """Stop every node, then the chain (which dumps its state into the work directory)."""
+        for index in range(len(self.nodes)):
+            self.kill(index)
+        self.store.close()
+        self.chain.close()
+
+    def write_rounds(self, rounds: list[dict]) -> Path:
+        path = self.config.workdir / "rounds.json"
+        path.write_text(json.dumps({"task": self.posted.task, "rounds": rounds}, indent=2) + "\n")
+        return path

@@ -1,0 +1,363 @@
+"""The participant: watch the chain, act on the task's current phase.
+
+A node keeps no state that matters beyond a cache. Every decision is read from the chain
+on each poll (``roundState`` and the node's own ``member`` record), so a node killed at
+any moment and restarted picks up where the chain says it is:
+
+* it submits only if its ``lastSubmittedRound`` is behind the current round, and its
+  update for a round is a deterministic function of the parent model, its data and the
+  task seed, so a resubmission after a crash between ``put`` and ``submitUpdate`` is
+  the very same CID;
+* its commit salt is derived from its key, task, round and attempt, so after a restart it
+  can still open the commitment it made before;
+* claims are checked against the contract's claimed bitmap.
+
+Privacy (``node.runtime.private_update``, ``node.runtime.secure_participant``): with ``dp`` in the manifest
+the update is clipped and noised with a secret derived from the account key, and the
+epsilon spent so far is logged and written into the update's metadata; in a ``secure``
+task the update is masked, survivors reveal their seeds with dropped members in the
+recovery window, and a committee member commits only once the recovery is complete.
+
+A transaction that reverts (the phase moved on, someone else's state changed) is logged
+with its decoded custom error and the node carries on with the next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from ledger.chain.errors import ChainError
+from ledger.cid import Cid
+from ledger.errors import LedgerError
+from ledger.market import FedMarket
+from ledger.market_types import MemberInfo, Phase, RoundState, VoteState
+from ledger.seed_reveals import SeedReveals
+from ledger.store import ContentStore
+from ledger.task_view import TaskView, load_task
+from node.data.datasets import ClientData
+from node.errors import NodeError
+from node.runtime.private_update import dp_secret, private_payload, record_noise_key
+from node.runtime.committee import RoundOutcome, compute_round
+from node.privacy.keys import agreement_private_key, agreement_public_key
+from node.runtime.secure_participant import SecureSteps
+from node.sim.simulate import client_update_bytes
+
+__all__ = ["NodeSummary", "Participant"]
+
+log = logging.getLogger("fedledger.node")
+
+_TERMINAL = (Phase.FINISHED, Phase.CLOSED, Phase.CANCELLED)
+
+
+@dataclass
+class NodeSummary:
+    """What a node did (for logs, the demo's progress view and tests)."""
+
+    submitted: list[int] = field(default_factory=list)
+    committed: list[tuple[int, int]] = field(default_factory=list)
+    revealed: list[tuple[int, int]] = field(default_factory=list)
+    claimed: dict[int, int] = field(default_factory=dict)
+    withdrawn: int = 0
+    errors: list[str] = field(default_factory=list)
+    epsilons: dict[int, float] = field(default_factory=dict)
+    seed_reveals: list[tuple[int, int]] = field(default_factory=list)
+
+
+class Participant:
+    """One participant of one task.
+
+    Args:
+        market: the market, connected with a web3 that can send transactions.
+        store: where models and updates live.
+        account: the node's signing key.
+        task: the task id.
+        data: this participant's own data (never leaves the process).
+        client_id: the participant's stable name (seeds its training).
+        update_hook: replaces the uploaded update (tests and attack demos only).
+        seed_reveals: the deployment's SeedReveals contract (required for secure tasks).
+    """
+
+    def __init__(self, market: FedMarket, store: ContentStore, account: LocalAccount, *,
+                 task: int, data: ClientData, client_id: str,
+                 update_hook: Callable[[bytes, int], tuple[bytes, int]] | None = None,
+                 seed_reveals: SeedReveals | None = None) -> None:
+        self.market = market
+        self.store = store
+        self.account = account
+        self.task = task
+        self.data = data
+        self.client_id = client_id
+        self.update_hook = update_hook
+        self.seed_reveals = seed_reveals
+        self.summary = NodeSummary()
+        self._view: TaskView | None = None
+        self._secure: SecureSteps | None = None
+        self._outcomes: dict[tuple[int, int], RoundOutcome] = {}
+        self._content: dict[Cid, bytes] = {}
+        self._committee: dict[tuple[int, int], bool] = {}
+        self._last_phase: Phase | None = None
+        self._withheld: set[int] = set()
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def view(self) -> TaskView:
+        if self._view is None:
+            self._view = load_task(self.market, self.store, self.task)
+        return self._view
+
+    @property
+    def secure(self) -> SecureSteps | None:
+        """The secure-mode steps (None in an open task).
+
+        Raises:
+            NodeError: a secure task but no SeedReveals contract to reveal seeds on.
+        """
+        if self.view.manifest.privacy != "secure":
+            return None
+        if self._secure is None:
+            if self.seed_reveals is None:
+                raise NodeError(f"task {self.task} is secure: the node needs the deployment's "
+                                "SeedReveals contract")
+            self._secure = SecureSteps(self.market, self.seed_reveals, self.store, self.account,
+                                       task=self.task, manifest=self.view.manifest,
+                                       fetch=self._fetch)
+        return self._secure
+
+    def _fetch(self, cid: Cid) -> bytes:
+        if cid not in self._content:
+            self._content[cid] = self.store.get(cid)
+        return self._content[cid]
+
+    def _salt(self, round_: int, attempt: int) -> bytes:
+        # Secret (derived from the key) and reproducible after a restart.
+        return keccak(b"fedledger/commit-salt" + bytes(self.account.key)
+                      + self.task.to_bytes(32, "big") + round_.to_bytes(2, "big")
+                      + attempt.to_bytes(1, "big"))
+
+    def outcome(self, round_: int, parent: Cid, attempt: int = 0) -> RoundOutcome:
+        """This node's own computation of ``round_`` (cached).
+
+        ``attempt`` matters in a secure task only (each attempt has its own seed reveals);
+        open rounds are computed once, from the round's whole update list.
+        """
+        if (round_, attempt) not in self._outcomes:
+            updates = self.market.updates(self.task, round_)
+            secure = self.secure
+            # Models are cached (each is the next round's parent); updates are not: the
+            # outcome is, and a long task must not keep every update it ever saw.
+            self._outcomes[round_, attempt] = compute_round(
+                self.view.manifest, self.view.params, round_, self._fetch(parent), updates,
+                self.store.get, secure=secure.inputs(round_, attempt) if secure else None)
+        return self._outcomes[round_, attempt]
+
+    def _decided(self, round_: int, parent: Cid, attempt: int) -> RoundOutcome:
+        # Open rounds keep the two-argument call (subclasses in tests override it).
+        if self.secure is None:
+            return self.outcome(round_, parent)
+        return self.outcome(round_, parent, attempt)
+
+    # ------------------------------------------------------------------ actions
+
+    def _join(self) -> str:
+        self.market.join(self.task, agreement_public_key(self.account), sender=self.account)
+        return "joined"
+
+    def _submit(self, state: RoundState) -> str:
+        assert state.parent is not None
+        secure = self.secure
+        if secure is not None and secure.seeds_exposed(state.round):
+            self._withheld.add(state.round)
+            return (f"not submitting in round {state.round}: seeds with this node may have "
+                    f"been revealed in an earlier attempt")
+        manifest = self.view.manifest
+        if secure is not None and len(secure.mask_set()) < manifest.noise_shares:
+            # Anyone could unmask a sum of every member's update: it must hold all shares.
+            self._withheld.add(state.round)
+            return (f"not submitting in round {state.round}: the task has "
+                    f"{len(secure.mask_set())} members, its distributed DP needs "
+                    f"{manifest.noise_shares} noise shares in a sum")
+        record_dp = manifest.dp is not None and manifest.dp.level == "record"
+        payload, num_samples = client_update_bytes(
+            manifest, self._fetch(state.parent), self.data, self.client_id, state.round,
+            noise_key=record_noise_key(dp_secret(bytes(self.account.key)), task=self.task,
+                                       round_index=state.round) if record_dp else None)
+        report = None
+        if manifest.dp is not None or secure is not None:
+            payload, report = private_payload(
+                manifest, payload, num_samples, task=self.task, round_index=state.round,
+                own=self.account.address, secret=dp_secret(bytes(self.account.key)),
+                rounds_before=self._rounds_before(state.round) if manifest.dp else 0,
+                agreement_key=agreement_private_key(self.account) if secure else None,
+                peers=secure.peers() if secure else None)
+        if self.update_hook is not None:
+            payload, num_samples = self.update_hook(payload, num_samples)
+        cid = self.store.put(payload)
+        self.market.submit_update(self.task, state.round, cid, num_samples, sender=self.account)
+        self.summary.submitted.append(state.round)
+        dp = ""
+        if report is not None:
+            self.summary.epsilons[state.round] = report.epsilon
+            dp = (f"; DP epsilon {report.epsilon:.4g} at delta {report.delta:g} after "
+                  f"{report.rounds} round(s)")
+        return f"submitted round {state.round} update {cid} ({num_samples} samples{dp})"
+
+    def _rounds_before(self, round_: int) -> int:
+        """Earlier rounds this node submitted in (the DP accountant composes them)."""
+        events = self.market.contract.events("UpdateSubmitted", task=self.task,
+                                             participant=self.account.address)
+        return len({e["args"]["round"] for e in events if e["args"]["round"] < round_})
+
+    def _commit(self, state: RoundState) -> str:
+        assert state.parent is not None
+        if state.submissions < self.view.params.min_submissions:
+            return "waiting for submissions"
+        result = self._decided(state.round, state.parent, state.attempt)
+        # Publish before voting: a quorum on a CID nobody can fetch would stall round r+1.
+        self.store.put(result.model_bytes)
+        self.market.commit(self.task, state.round, result.model, result.rewards_root,
+                           self._salt(state.round, state.attempt), sender=self.account)
+        self.summary.committed.append((state.round, state.attempt))
+        excluded = "; ".join(f"{who}: {why}" for who, why in result.excluded)
+        return (f"committed round {state.round}.{state.attempt} model {result.model}"
+                + (f" (excluded {excluded})" if excluded else ""))
+
+    def _reveal(self, round_: int, attempt: int, parent: Cid) -> str:
+        result = self._decided(round_, parent, attempt)
+        self.market.reveal(self.task, round_, attempt, result.model, result.rewards_root,
+                           self._salt(round_, attempt), sender=self.account)
+        self.summary.revealed.append((round_, attempt))
+        return f"revealed round {round_}.{attempt}"
+
+    def _claim(self, finalized_rounds: int) -> str | None:
+        for round_ in range(1, finalized_rounds + 1):
+            if round_ in self.summary.claimed:
+                continue
+            entry = self.market.finalized_round(self.task, round_)
+            outcome = self._decided(round_, entry.parent, entry.attempt)
+            amount = outcome.amount_of(self.account.address)
+            if outcome.rewards_root != entry.rewards_root:
+                self.summary.claimed[round_] = 0  # the quorum disagreed with us: nothing to prove
+                continue
+            if amount == 0 or self.market.claimed(self.task, round_, self.account.address):
+                self.summary.claimed[round_] = 0 if amount == 0 else amount
+                continue
+            tree = outcome.tree()
+            assert tree is not None
+            self.market.claim(self.task, round_, self.account.address, amount,
+                              tree.proof(self.account.address), sender=self.account)
+            self.summary.claimed[round_] = amount
+            return f"claimed {amount} for round {round_}"
+        return None
+
+    # ------------------------------------------------------------------ the loop
+
+    def step(self) -> str | None:
+        """Read the chain once and take at most one action; None when there is nothing to do.
+
+        Raises:
+            ChainError: a transaction reverted (the caller logs it and polls again).
+            LedgerError: content or RPC failure.
+        """
+        state = self.market.round_state(self.task)
+        self._last_phase = state.phase
+        me: MemberInfo = self.market.member(self.task, self.account.address)
+        if not me.is_member:
+            if state.phase == Phase.PENDING and state.round == 1:
+                return self._join()
+            return None
+        committed_here = (me.vote_state == VoteState.COMMITTED and me.vote_round == state.round
+                          and me.vote_attempt == state.attempt)
+        # A late reveal: our round finalized while we were away, its reveal window still open.
+        if (me.vote_state == VoteState.COMMITTED and me.vote_round == state.round - 1
+                and state.phase in (Phase.PENDING, Phase.FINISHED)):
+            entry = self.market.finalized_round(self.task, me.vote_round)
+            if entry.attempt == me.vote_attempt:
+                return self._reveal(me.vote_round, me.vote_attempt, entry.parent)
+        if (state.phase == Phase.TRAIN and me.last_submitted_round != state.round
+                and state.round not in self._withheld):
+            return self._submit(state)
+        secure = self.secure
+        if secure is not None and state.phase == Phase.COMMIT \
+                and me.last_submitted_round == state.round:
+            revealed = secure.reveal_if_needed(state)
+            if revealed is not None:
+                self.summary.seed_reveals.append((state.round, state.attempt))
+                return revealed
+        voted_here = (me.vote_state != VoteState.NONE and me.vote_round == state.round
+                      and me.vote_attempt == state.attempt)
+        if (state.phase == Phase.COMMIT and not voted_here
+                and self._in_committee(state.round, state.attempt)):
+            if secure is not None and state.submissions > 0 \
+                    and not secure.recovery(state).complete:
+                return None  # survivors are still revealing seeds
+            return self._commit(state)
+        if state.phase == Phase.REVEAL and committed_here:
+            assert state.parent is not None
+            return self._reveal(state.round, state.attempt, state.parent)
+        finalized = state.round - 1 if state.phase not in _TERMINAL else self._finalized_count()
+        claimed = self._claim(finalized)
+        if claimed is not None:
+            return claimed
+        if state.phase in (Phase.FINISHED, Phase.CLOSED) and self.market.ended(self.task) \
+                and not me.withdrawn and me.balance > 0:
+            balance = me.balance
+            self.market.withdraw_stake(self.task, sender=self.account)
+            self.summary.withdrawn = balance
+            return f"withdrew stake {balance}"
+        return None
+
+    def _finalized_count(self) -> int:
+        return len(self.market.lineage(self.task))
+
+    def _in_committee(self, round_: int, attempt: int) -> bool:
+        # Fixed once the attempt has started: ask the chain once, not on every poll.
+        key = (round_, attempt)
+        if key not in self._committee:
+            self._committee[key] = self.market.is_committee_member(
+                self.task, round_, attempt, self.account.address)
+        return self._committee[key]
+
+    def done(self) -> bool:
+        """The task is over and this node has nothing left to claim or withdraw."""
+        if self._last_phase is not None and self._last_phase not in _TERMINAL:
+            return False  # the last poll saw a live task: no need to ask again yet
+        state = self.market.round_state(self.task)
+        if state.phase not in _TERMINAL:
+            return False
+        if state.phase == Phase.CANCELLED:
+            return True
+        me = self.market.member(self.task, self.account.address)
+        return self.market.ended(self.task) and (me.withdrawn or me.balance == 0 or
+                                                 not me.is_member)
+
+    def run(self, *, poll_seconds: float = 0.3, timeout: float | None = None,
+            on_event: Callable[[str], None] | None = None) -> NodeSummary:
+        """Poll and act until the task is over (or ``timeout`` seconds pass)."""
+        emit = on_event or log.info
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.done():
+            if deadline is not None and time.monotonic() > deadline:
+                emit("timeout: stopping")
+                break
+            try:
+                action = self.step()
+            except ChainError as err:
+                self.summary.errors.append(str(err))
+                emit(f"transaction failed, carrying on: {err}")
+                action = None
+            except LedgerError as err:
+                self.summary.errors.append(str(err))
+                emit(f"ledger error, carrying on: {err}")
+                action = None
+            if action:
+                emit(action)
+            else:
+                time.sleep(poll_seconds)
+        return self.summary

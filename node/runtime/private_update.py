@@ -1,0 +1,150 @@
+"""What a participant uploads when its task asks for privacy: DP noise, secure masks, or both.
+
+Pure functions of the plain update file (``node.sim.simulate.client_update_bytes``), the
+manifest and the participant's own secrets; no chain or IPFS here (``node.runtime.participant``
+wires them). The same inputs give the same bytes, so a node that restarts between ``put``
+and ``submitUpdate`` uploads the very same CID.
+
+* DP (``manifest.dp``, either mode): clip and add Gaussian noise (``node.privacy.dp.privatize``)
+  keyed by :func:`dp_secret`, a secret derived from the account key, never from the
+  public task seed (anyone could then subtract the noise). ``rounds_before`` is how many
+  earlier rounds this participant released a noised update in: the accountant composes
+  them.
+* Record-level DP (``manifest.dp.level == "record"``): the noise was already added during
+  local training (DP-SGD, ``node.learning.dp_sgd``, keyed by :func:`record_noise_key`), so the
+  delta is not clipped or noised again; only the DP report and metadata are attached,
+  with epsilon from the record-level accountant.
+  With distributed DP (``dp.noise_shares > 1``) each update carries only a share of the
+  noise; epsilon holds for the secure sum, which needs at least that many updates.
+* Open mode: the (noised) delta in the usual float32 update file, with the
+  ``fedledger.dp.*`` metadata when DP is on. Without DP the plain file is used unchanged.
+* Secure mode: the (noised) delta, weighted and masked against every other member of the
+  mask set (``node.privacy.secagg.mask_update``), DP metadata included.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from coincurve import PrivateKey
+from eth_utils import keccak
+
+from ledger.manifest import TaskManifest
+from node.aggregation.fedavg import capped_weight, ordered_sum
+from node.codec.safetensors import decode_tensors, encode_tensors, expected_layout
+from node.privacy.dp import DpError, DpReport, noise_seed, privatize
+from node.learning.dp_sgd import record_epsilon
+from node.errors import NodeError
+from node.codec.flat import flatten, unflatten
+from node.privacy.secagg import mask_update
+from node.aggregation.secure_round import round_ring_params
+from node.sim.simulate import model_of
+
+__all__ = ["PrivateUpdateError", "dp_secret", "flat_delta", "private_payload",
+           "record_noise_key", "record_report"]
+
+_DP_DOMAIN = b"fedledger/dp-noise-secret/v1"
+
+
+class PrivateUpdateError(NodeError):
+    """A secure-mode update asked for without the key-agreement inputs."""
+
+
+def dp_secret(account_key: bytes) -> bytes:
+    """The participant's DP noise secret (32 bytes, from its account key and a domain tag)."""
+    return keccak(_DP_DOMAIN + bytes(account_key))
+
+
+def record_noise_key(secret: bytes, *, task: int, round_index: int) -> int:
+    """The DP-SGD noise key for ``client_update_bytes(..., noise_key=...)`` (same
+    derivation as the participant-level noise: :func:`node.privacy.dp.noise_seed`).
+
+    Raises:
+        DpError: a secret shorter than 16 bytes.
+    """
+    return noise_seed(secret, task=task, round_index=round_index)
+
+
+def record_report(manifest: TaskManifest, delta: np.ndarray, num_samples: int, *,
+                  rounds_before: int) -> DpReport:
+    """The DP report of a record-level (DP-SGD) update: epsilon after this round.
+
+    ``num_samples`` is the participant's local row count (the accountant's
+    ``n_local``); ``norm`` is the L2 norm of the already-noised delta.
+
+    Raises:
+        DpError: no DP-SGD settings in the manifest, or bad parameters.
+    """
+    dp = manifest.dp
+    if dp is None or dp.level != "record":
+        raise DpError("the manifest does not ask for record-level DP")
+    rounds = rounds_before + 1
+    epsilon = record_epsilon(dp.noise_multiplier, n_local=num_samples,
+                             batch_size=manifest.batch_size, epochs=manifest.local_epochs,
+                             rounds=rounds, delta=dp.delta)
+    flat = np.asarray(delta, dtype=np.float64)
+    return DpReport(clip=dp.clip_norm, noise=dp.noise_multiplier, delta=dp.delta,
+                    rounds=rounds, epsilon=epsilon, norm=math.sqrt(ordered_sum(flat * flat)),
+                    shares=dp.noise_shares)
+
+
+def flat_delta(manifest: TaskManifest, update_bytes: bytes) -> np.ndarray:
+    """The float32 delta inside a plain update file, flat in canonical order.
+
+    Raises:
+        CodecError: the file does not fit the manifest's architecture.
+    """
+    layout = expected_layout(model_of(manifest))
+    return flatten(decode_tensors(update_bytes, expected=layout).tensors, layout)
+
+
+def private_payload(manifest: TaskManifest, update_bytes: bytes, num_samples: int, *,
+                    task: int, round_index: int, own: str, secret: bytes, rounds_before: int,
+                    agreement_key: PrivateKey | None = None,
+                    peers: Mapping[str, bytes] | None = None) -> tuple[bytes, DpReport | None]:
+    """The file to upload for this round, and the DP report (None without DP).
+
+    Args:
+        manifest: the task manifest (privacy mode, DP settings, caps).
+        update_bytes: the plain update file from local training.
+        num_samples: the ``numSamples`` that will be submitted with it.
+        task, round_index: the round.
+        own: this participant's address.
+        secret: :func:`dp_secret` of the participant's key.
+        rounds_before: earlier rounds this participant submitted a noised update in.
+        agreement_key: secure mode: the key-agreement private key.
+        peers: secure mode: every OTHER member of the mask set -> its registered key.
+
+    Raises:
+        CodecError: the plain file does not fit the architecture.
+        DpError: bad DP settings.
+        PrivateUpdateError: secure mode without ``agreement_key`` or ``peers``.
+        FixedPointError, MaskError, MaskedPayloadError: the update cannot be masked.
+    """
+    dp = manifest.dp
+    if dp is None and manifest.privacy == "open":
+        return update_bytes, None
+    layout = expected_layout(model_of(manifest))
+    delta = flat_delta(manifest, update_bytes)
+    report = None
+    if dp is not None and dp.level == "record":
+        report = record_report(manifest, delta, num_samples, rounds_before=rounds_before)
+    elif dp is not None:
+        delta, report = privatize(
+            delta, clip_norm=dp.clip_norm, noise_multiplier=dp.noise_multiplier,
+            delta_dp=dp.delta, seed=noise_seed(secret, task=task, round_index=round_index),
+            rounds_before=rounds_before)
+    metadata = report.metadata() if report is not None else None
+    if manifest.privacy == "open":
+        return encode_tensors(unflatten(delta, layout), metadata), report
+    if agreement_key is None or peers is None:
+        raise PrivateUpdateError("secure mode needs agreement_key and peers")
+    members = len(peers) + 1
+    masked = mask_update(
+        delta, weight=capped_weight(num_samples, manifest.max_samples),
+        params=round_ring_params(members=members, max_samples=manifest.max_samples, dp=dp),
+        task=task, round_index=round_index, own=own, private_key=agreement_key, peers=peers,
+        extra_metadata=metadata)
+    return masked, report
