@@ -26,8 +26,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from node.aggregation.fedavg import ClientUpdate, fedavg
-from node.codec.safetensors import encode_tensors
 from node.aggregation.round import aggregate_round
+from node.codec.safetensors import encode_tensors
 
 
 def _best_of(repeats: int, fn) -> float:

@@ -30,11 +30,12 @@ import torch
 
 from node.data.datasets import ClientData, TensorData
 from node.learning.personalize import personalize
-from node.seeds import derive_seed
-from node.requester.presets import preset_manifest
-from node.sim.setup import SimulationSetup, build_clients, choose_attackers
-from node.sim.simulate import hyper_of, model_of, model_weights, run_simulation
+from node.learning.task import hyper_of, model_of, model_weights
 from node.learning.train import evaluate, train_local
+from node.requester.presets import preset_manifest
+from node.seeds import derive_seed
+from node.sim.setup import SimulationSetup, build_clients, choose_attackers
+from node.sim.simulate import run_simulation
 
 ROBUST_RULES: dict[str, dict[str, Any]] = {
     "median": {},

@@ -60,19 +60,20 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.manifest import DpSettings, TaskManifest
-from node.codec.safetensors import decode_tensors, encode_tensors, expected_layout
-from node.privacy.dp import epsilon_spent, noise_for_epsilon, noise_seed, privatize
-from node.learning.dp_sgd import noise_for_record_epsilon, record_epsilon
-from node.privacy.fixed_point import ring_params
-from node.codec.flat import flatten, unflatten
-from node.runtime.private_update import dp_secret, private_payload, record_noise_key
 from node.aggregation.round import aggregate_round
-from node.privacy.secagg import mask_update, reveal_seeds
-from node.privacy.keys import agreement_private_key, agreement_public_key
 from node.aggregation.secure_round import Submission, round_ring_params, secure_aggregate_round
+from node.codec.flat import flatten, unflatten
+from node.codec.safetensors import decode_tensors, encode_tensors, expected_layout
+from node.learning.dp_sgd import noise_for_record_epsilon, record_epsilon
+from node.learning.task import client_update_bytes, genesis_model_bytes, model_of
+from node.privacy.dp import epsilon_spent, noise_for_epsilon, noise_seed, privatize
+from node.privacy.fixed_point import ring_params
+from node.privacy.keys import agreement_private_key, agreement_public_key
+from node.privacy.secagg import mask_update, reveal_seeds
 from node.requester.presets import distributed_schedule, preset_manifest
+from node.runtime.private_update import dp_secret, private_payload, record_noise_key
 from node.sim.setup import SimulationSetup, build_clients
-from node.sim.simulate import client_update_bytes, genesis_model_bytes, model_of, run_simulation
+from node.sim.simulate import run_simulation
 
 DELTA = 1e-5
 EPSILONS = (1.0, 4.0, 8.0)

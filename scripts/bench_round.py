@@ -43,11 +43,12 @@ import torch
 from ledger.market_types import Phase
 from node.codec.safetensors import encode_tensors
 from node.demo.run import DemoConfig, DemoRun, NodeProcess
-from node.seeds import derive_seed
-from node.requester.presets import preset_manifest
-from node.sim.setup import SimulationSetup, build_clients
-from node.sim.simulate import evaluate_clients, hyper_of, model_cid, model_of, run_simulation
+from node.learning.task import evaluate_clients, hyper_of, model_of
 from node.learning.train import train_local
+from node.requester.presets import preset_manifest
+from node.seeds import derive_seed
+from node.sim.setup import SimulationSetup, build_clients
+from node.sim.simulate import model_cid, run_simulation
 
 SCRIPTS = Path(__file__).resolve().parent
 WAYS = ("plain", "plain_minimal", "flower_sim", "flower_deployment", "fedledger")

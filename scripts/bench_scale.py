@@ -49,11 +49,11 @@ from ledger.local_store import LocalStore
 from ledger.market import FedMarket
 from ledger.market_types import TaskParams, Update, commitment_hash
 from ledger.unixfs import cid_of
-from node.codec.safetensors import encode_tensors, expected_layout
 from node.aggregation.round import aggregate_round
-from node.runtime.committee import compute_round
+from node.codec.safetensors import encode_tensors, expected_layout
+from node.learning.task import genesis_model_bytes, model_of
 from node.requester.presets import preset_manifest
-from node.sim.simulate import genesis_model_bytes, model_of
+from node.runtime.committee import compute_round
 
 COMMITTEE, QUORUM = 5, 3
 ETHER = 10**18

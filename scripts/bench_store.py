@@ -26,10 +26,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from node.demo.ipfs_daemon import JsIpfsDaemon
 from ledger.ipfs_store import IpfsStore
 from ledger.local_store import LocalStore
 from ledger.unixfs import cid_of
+from node.demo.ipfs_daemon import JsIpfsDaemon
 
 SIZES_MB = (1, 10, 100)
 GOAL_PUT_RATIO = 0.5

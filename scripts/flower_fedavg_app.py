@@ -35,11 +35,11 @@ from flwr.serverapp.strategy import FedAvg
 
 from node.codec.safetensors import encode_tensors
 from node.data.datasets import ClientData
-from node.seeds import derive_seed
-from node.requester.presets import preset_manifest
-from node.sim.setup import SimulationSetup, build_clients
-from node.sim.simulate import evaluate_clients, hyper_of, model_of
+from node.learning.task import evaluate_clients, hyper_of, model_of
 from node.learning.train import train_local
+from node.requester.presets import preset_manifest
+from node.seeds import derive_seed
+from node.sim.setup import SimulationSetup, build_clients
 
 PRESET = "shoppers"
 

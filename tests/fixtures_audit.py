@@ -31,11 +31,11 @@ from ledger.deployment import Deployment, deploy_market
 from ledger.local_store import LocalStore
 from ledger.market import FedMarket
 from ledger.market_types import Phase
-from node.runtime.participant import Participant
-from node.runtime.committee import RoundOutcome, compute_round
-from node.requester.presets import preset_manifest
-from node.sim.setup import SimulationSetup, build_clients
 from node.requester.post import TaskTerms, post_task
+from node.requester.presets import preset_manifest
+from node.runtime.committee import RoundOutcome, compute_round
+from node.runtime.participant import Participant
+from node.sim.setup import SimulationSetup, build_clients
 
 HONEST_TASK = 1
 LYING_TASK = 2

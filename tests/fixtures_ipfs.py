@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from node.demo.ipfs_daemon import JsIpfsDaemon
 from ledger.ipfs_store import IpfsStore
+from node.demo.ipfs_daemon import JsIpfsDaemon
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ Determinism (DESIGN.md): arithmetic is elementwise float64 over the updates in t
 they are given; there is no reduction whose association order depends on threads, SIMD
 width or library version. Accumulation is ``acc += w * x`` row by row with numpy
 elementwise ufuncs (each op correctly rounded, no fused multiply-add), and whole-vector
-sums use :func:`ordered_sum` (a strictly sequential prefix sum).
+sums use :func:`node.numeric.ordered_sum` (a strictly sequential prefix sum).
 
 Errors::
 
@@ -42,7 +42,6 @@ __all__ = [
     "RuleParamsError",
     "capped_weight",
     "fedavg",
-    "ordered_sum",
 ]
 
 _CHUNK = 1 << 16  # elements per scratch block: bounded extra memory, cache friendly
@@ -135,18 +134,6 @@ def capped_weight(num_samples: int, max_samples: int | None) -> int:
     if not isinstance(max_samples, int) or isinstance(max_samples, bool) or max_samples < 1:
         raise RuleParamsError(f"max_samples must be a positive int, got {max_samples!r}")
     return min(num_samples, max_samples)
-
-
-def ordered_sum(values: np.ndarray) -> float:
-    """Sum of ``values`` in float64, strictly left to right.
-
-    ``np.sum`` uses pairwise/vectorized summation whose grouping may change with the
-    library build; a prefix sum has only one possible order.
-    """
-    flat = np.asarray(values, dtype=np.float64).reshape(-1)
-    if flat.size == 0:
-        return 0.0
-    return float(np.add.accumulate(flat)[-1])
 
 
 class FedAvgAccumulator:

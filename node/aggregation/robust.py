@@ -22,8 +22,8 @@ from node.aggregation.fedavg import (
     EmptyAggregationError,
     RuleParamsError,
     fedavg,
-    ordered_sum,
 )
+from node.numeric import clip_to_norm, ordered_sum
 
 __all__ = [
     "CoordinateMedian",
@@ -31,7 +31,7 @@ __all__ = [
     "MultiKrum",
     "NormClippedFedAvg",
     "TrimmedMean",
-    "clip_update",
+    "clip_client_update",
     "coordinate_median",
     "krum_scores",
     "trimmed_mean",
@@ -137,7 +137,7 @@ def _multi_krum(updates: Iterable[ClientUpdate], *, byzantine: int, select: int 
     return Aggregate(delta=averaged.delta, used=tuple(chosen))
 
 
-def clip_update(update: ClientUpdate, max_norm: float) -> ClientUpdate:
+def clip_client_update(update: ClientUpdate, max_norm: float) -> ClientUpdate:
     """Scale ``update`` down to L2 norm ``max_norm`` if it is longer (float64 result).
 
     Raises:
@@ -145,10 +145,7 @@ def clip_update(update: ClientUpdate, max_norm: float) -> ClientUpdate:
     """
     if not max_norm > 0:
         raise RuleParamsError(f"max_norm must be positive, got {max_norm}")
-    delta = update.delta.astype(np.float64)
-    norm = math.sqrt(ordered_sum(delta * delta))
-    if norm > max_norm:
-        delta *= max_norm / norm
+    delta, _norm = clip_to_norm(update.delta, max_norm)
     return ClientUpdate(delta=delta, num_samples=update.num_samples)
 
 
@@ -230,4 +227,4 @@ class NormClippedFedAvg(AggregationRule):
 
     def aggregate(self, updates: Iterable[ClientUpdate], *,
                   max_samples: int | None = None) -> Aggregate:
-        return fedavg((clip_update(u, self.max_norm) for u in updates), max_samples=max_samples)
+        return fedavg((clip_client_update(u, self.max_norm) for u in updates), max_samples=max_samples)

@@ -36,6 +36,11 @@ from node.aggregation.fedavg import (
     RuleParamsError,
     capped_weight,
 )
+from node.aggregation.rules import RoundRule, make_rule
+from node.aggregation.scores import DEFAULT_LOO_SCALE, compute_leave_one_out, sample_scores
+from node.aggregation.server_opt import check_state_names
+from node.codec.flat import flatten, layout_size, unflatten
+from node.codec.model_file import split_state, state_layout, state_tensor_name
 from node.codec.safetensors import (
     CodecError,
     Layout,
@@ -45,10 +50,6 @@ from node.codec.safetensors import (
     expected_layout,
     max_payload_bytes,
 )
-from node.codec.flat import flatten, layout_size, unflatten
-from node.aggregation.rules import RoundRule, make_rule
-from node.aggregation.scores import DEFAULT_LOO_SCALE, compute_leave_one_out, sample_scores
-from node.aggregation.server_opt import check_state_names, split_state, state_layout, state_tensor_name
 
 __all__ = ["Evaluate", "RoundResult", "aggregate_round", "decode_parent", "encode_model"]
 

@@ -25,7 +25,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from node.aggregation.fedavg import AggregationRule, FedAvg, RuleParamsError
-from node.aggregation.robust import CoordinateMedian, Krum, MultiKrum, NormClippedFedAvg, TrimmedMean
+from node.aggregation.robust import (
+    CoordinateMedian,
+    Krum,
+    MultiKrum,
+    NormClippedFedAvg,
+    TrimmedMean,
+)
 from node.aggregation.server_opt import FedAdam, PlainStep, ServerMomentum, ServerOptimizer
 
 __all__ = ["RULE_NAMES", "RoundRule", "make_rule"]

@@ -34,13 +34,13 @@ from dataclasses import dataclass
 
 from ledger.manifest import DpSettings
 from node.aggregation.fedavg import FedAvg, RuleParamsError, capped_weight
-from node.codec.safetensors import Layout
-from node.privacy.fixed_point import RingParams, ring_params
-from node.codec.flat import layout_size
-from node.privacy.masks import MaskError, normalize_address
 from node.aggregation.round import RoundResult, decode_parent, encode_model
 from node.aggregation.rules import make_rule
 from node.aggregation.scores import sample_scores
+from node.codec.flat import layout_size
+from node.codec.safetensors import Layout
+from node.privacy.fixed_point import RingParams, ring_params
+from node.privacy.masks import MaskError, normalize_address
 from node.privacy.secagg import (
     MaskedPayloadError,
     MaskedUpdate,

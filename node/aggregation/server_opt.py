@@ -19,47 +19,19 @@ from collections.abc import Mapping
 import numpy as np
 
 from node.aggregation.fedavg import RuleParamsError
-from node.codec.safetensors import DTYPE, Layout, LayoutMismatchError
+from node.codec.model_file import state_layout
+from node.codec.safetensors import Layout, LayoutMismatchError
 
 __all__ = [
-    "STATE_PREFIX",
     "FedAdam",
     "PlainStep",
     "ServerMomentum",
     "ServerOptimizer",
     "check_state_names",
-    "split_state",
-    "state_layout",
-    "state_tensor_name",
 ]
-
-STATE_PREFIX = "server_opt/"
-"""Tensors whose name starts with this are optimizer state, not model weights."""
 
 State = dict[str, np.ndarray]
 """slot name -> flat float64 vector (same length as the model)."""
-
-
-def state_tensor_name(slot: str, parameter: str) -> str:
-    """The tensor name under which state ``slot`` of ``parameter`` is stored."""
-    return f"{STATE_PREFIX}{slot}/{parameter}"
-
-
-def state_layout(layout: Layout, slots: tuple[str, ...]) -> dict[str, tuple[tuple[int, ...], str]]:
-    """Layout of the state tensors for ``slots`` over the model ``layout``."""
-    return {state_tensor_name(slot, name): (tuple(shape), DTYPE)
-            for slot in slots for name, (shape, _) in sorted(layout.items())}
-
-
-def split_state(tensors: Mapping[str, object]) -> tuple[dict[str, object], dict[str, object]]:
-    """Split a decoded model file into ``(weights, state tensors)`` by name prefix.
-
-    Use this before loading a model file into a module: the weights part has exactly
-    the architecture's names.
-    """
-    weights = {k: v for k, v in tensors.items() if not k.startswith(STATE_PREFIX)}
-    state = {k: v for k, v in tensors.items() if k.startswith(STATE_PREFIX)}
-    return weights, state
 
 
 def _number(name: str, value: object, *, low: float, high: float = math.inf,

@@ -23,12 +23,12 @@ from ledger.content_errors import ContentError
 from ledger.lineage_types import RoundLineage
 from ledger.manifest import TaskManifest
 from ledger.store import ContentStore
-from node.codec.safetensors import CodecError, decode_tensors, expected_layout
-from node.privacy.dp import DpError, epsilon_spent
-from node.learning.dp_sgd import record_epsilon
 from node.codec.flat import layout_size
+from node.codec.safetensors import CodecError, decode_tensors, expected_layout
+from node.learning.dp_sgd import record_epsilon
+from node.learning.task import model_of
+from node.privacy.dp import DpError, epsilon_spent
 from node.privacy.secagg import MaskedPayloadError, decode_masked
-from node.sim.simulate import model_of
 
 __all__ = ["check_dp_claims", "expected_claim"]
 

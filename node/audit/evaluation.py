@@ -13,7 +13,7 @@ import torch
 from ledger.manifest import TaskManifest
 from node.data.datasets import TensorData, builtin_dataset, read_csv_table
 from node.data.preprocess import DataError, DataSchema, encode_rows
-from node.sim.simulate import model_of, model_weights
+from node.learning.task import model_of, model_weights
 from node.learning.train import EvalMetrics, evaluate, load_state
 
 __all__ = ["evaluate_model", "load_eval_data"]

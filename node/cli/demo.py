@@ -67,7 +67,7 @@ def _demo(args: argparse.Namespace) -> int:
     from node.cli.privacy_options import dp_settings
     from node.data.datasets import SHOPPERS_FILE
     from node.demo.run import DemoConfig, DemoRun
-    from node.sim.simulate import evaluate_clients
+    from node.learning.task import evaluate_clients
 
     if args.replace:
         _remove_earlier_demo(Path(args.workdir))

@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from ledger.task_view import load_task
     from node.data.datasets import load_participant_csv
-    from node.runtime.participant import Participant
     from node.data.schemas import schema_of
+    from node.runtime.participant import Participant
 
     client_id = args.client_id or Path(args.data).stem
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,

@@ -20,9 +20,9 @@ from typing import Any
 
 from ledger.errors import LedgerError
 from ledger.manifest import AGGREGATION_RULES, TaskManifest
-from node.sim.attacks import ATTACK_KINDS
 from node.errors import NodeError
 from node.requester.presets import PRESETS, preset_manifest
+from node.sim.attacks import ATTACK_KINDS
 from node.sim.setup import (
     PARTITIONS,
     SimulationSetup,

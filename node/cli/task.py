@@ -8,8 +8,8 @@ import json
 from ledger.manifest import PhaseDurations
 from node.cli.options import add_key_args, add_ledger_args, load_key, open_ledger
 from node.cli.privacy_options import add_privacy_args, dp_settings
-from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
 from node.requester.post import TaskTerms, post_task
+from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
 
 WEI_PER_ETH = 10**18
 

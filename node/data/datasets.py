@@ -20,8 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from node.data.preprocess import (
+    CategoricalColumn,
+    DataError,
+    DataSchema,
+    NumericColumn,
+    encode_rows,
+)
 from node.errors import NodeError
-from node.data.preprocess import CategoricalColumn, DataError, DataSchema, NumericColumn, encode_rows
 from node.seeds import derive_seed
 
 __all__ = [

@@ -37,12 +37,12 @@ from ledger.market import FedMarket
 from ledger.market_types import Phase
 from ledger.store import ContentStore, open_store
 from node.data.datasets import ClientData, write_shards
-from node.errors import NodeError
-from node.runtime.keystore import PASSWORD_ENV, write_keystore
-from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
-from node.sim.setup import SimulationSetup, build_clients, load_pooled, partition_rows
-from node.requester.post import PostedTask, TaskTerms, post_task
+from node.data.split import DataSplit, build_clients, load_pooled, partition_rows
 from node.demo.timekeeper import RoundProgress, TimeKeeper
+from node.errors import NodeError
+from node.requester.post import PostedTask, TaskTerms, post_task
+from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
+from node.runtime.keystore import PASSWORD_ENV, write_keystore
 
 __all__ = ["DemoConfig", "DemoRun"]
 
@@ -124,7 +124,7 @@ class DemoRun:
                                    privacy=config.privacy, dp=config.dp,
                                    **distributed_schedule(
                                        config.dp, PRESETS[config.preset]["max_samples"]))
-        setup = SimulationSetup(partition="natural", column="Region")
+        setup = DataSplit(partition="natural", column="Region")
         clients = build_clients(manifest, setup)
         if not 1 <= config.participants <= len(clients):
             raise NodeError(f"--participants must be 1..{len(clients)}")

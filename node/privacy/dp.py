@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from node.aggregation.fedavg import ordered_sum
 from node.errors import NodeError
+from node.numeric import clip_to_norm
 
 __all__ = [
     "DP_KEYS",
@@ -123,9 +123,7 @@ def clip_update(delta: np.ndarray, clip_norm: float) -> tuple[np.ndarray, float]
     flat = np.asarray(delta, dtype=np.float64)
     if flat.ndim != 1 or not np.isfinite(flat).all():
         raise DpError("delta must be a finite 1-D array")
-    norm = math.sqrt(ordered_sum(flat * flat))
-    factor = min(1.0, clip_norm / norm) if norm > 0 else 1.0
-    return flat * factor, norm
+    return clip_to_norm(flat, clip_norm)
 
 
 def noise_seed(secret: bytes, *, task: int, round_index: int) -> int:

@@ -11,7 +11,7 @@ from ledger.manifest import TaskManifest
 from ledger.market import FedMarket
 from ledger.market_types import ETH, TaskParams
 from ledger.store import ContentStore
-from node.sim.simulate import genesis_model_bytes
+from node.learning.task import genesis_model_bytes
 
 __all__ = ["PostedTask", "TaskTerms", "post_task"]
 

@@ -30,12 +30,12 @@ from ledger.manifest import TaskManifest
 from ledger.market_types import TaskParams, Update
 from ledger.merkle import RewardTree, build_reward_tree
 from ledger.unixfs import cid_of
-from node.codec.safetensors import expected_layout
-from node.errors import NodeError
 from node.aggregation.round import RoundResult, aggregate_round
 from node.aggregation.scores import reward_split
 from node.aggregation.secure_round import Submission, round_ring_params, secure_aggregate_round
-from node.sim.simulate import model_of
+from node.codec.safetensors import expected_layout
+from node.errors import NodeError
+from node.learning.task import model_of
 
 __all__ = ["EMPTY_ROOT", "RoundOutcome", "SecureInputs", "SecureInputsError", "compute_round",
            "round_budget"]

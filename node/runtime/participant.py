@@ -42,11 +42,11 @@ from ledger.store import ContentStore
 from ledger.task_view import TaskView, load_task
 from node.data.datasets import ClientData
 from node.errors import NodeError
-from node.runtime.private_update import dp_secret, private_payload, record_noise_key
-from node.runtime.committee import RoundOutcome, compute_round
+from node.learning.task import client_update_bytes
 from node.privacy.keys import agreement_private_key, agreement_public_key
+from node.runtime.committee import RoundOutcome, compute_round
+from node.runtime.private_update import dp_secret, private_payload, record_noise_key
 from node.runtime.secure_participant import SecureSteps
-from node.sim.simulate import client_update_bytes
 
 __all__ = ["NodeSummary", "Participant"]
 

@@ -1,6 +1,6 @@
 """What a participant uploads when its task asks for privacy: DP noise, secure masks, or both.
 
-Pure functions of the plain update file (``node.sim.simulate.client_update_bytes``), the
+Pure functions of the plain update file (``node.learning.task.client_update_bytes``), the
 manifest and the participant's own secrets; no chain or IPFS here (``node.runtime.participant``
 wires them). The same inputs give the same bytes, so a node that restarts between ``put``
 and ``submitUpdate`` uploads the very same CID.
@@ -32,15 +32,16 @@ from coincurve import PrivateKey
 from eth_utils import keccak
 
 from ledger.manifest import TaskManifest
-from node.aggregation.fedavg import capped_weight, ordered_sum
-from node.codec.safetensors import decode_tensors, encode_tensors, expected_layout
-from node.privacy.dp import DpError, DpReport, noise_seed, privatize
-from node.learning.dp_sgd import record_epsilon
-from node.errors import NodeError
-from node.codec.flat import flatten, unflatten
-from node.privacy.secagg import mask_update
+from node.aggregation.fedavg import capped_weight
 from node.aggregation.secure_round import round_ring_params
-from node.sim.simulate import model_of
+from node.codec.flat import flatten, unflatten
+from node.codec.safetensors import decode_tensors, encode_tensors, expected_layout
+from node.errors import NodeError
+from node.learning.dp_sgd import record_epsilon
+from node.learning.task import model_of
+from node.numeric import ordered_sum
+from node.privacy.dp import DpError, DpReport, noise_seed, privatize
+from node.privacy.secagg import mask_update
 
 __all__ = ["PrivateUpdateError", "dp_secret", "flat_delta", "private_payload",
            "record_noise_key", "record_report"]

@@ -34,13 +34,18 @@ from ledger.market import FedMarket
 from ledger.market_types import RoundState
 from ledger.seed_reveals import SeedReveals, recovery_window
 from ledger.store import ContentStore
-from node.codec.safetensors import expected_layout
+from node.aggregation.secure_round import (
+    Classified,
+    Submission,
+    classify_submissions,
+    round_ring_params,
+)
 from node.codec.flat import layout_size
-from node.runtime.committee import SecureInputs
-from node.privacy.secagg import reveal_seeds
+from node.codec.safetensors import expected_layout
+from node.learning.task import model_of
 from node.privacy.keys import agreement_private_key
-from node.aggregation.secure_round import Classified, Submission, classify_submissions, round_ring_params
-from node.sim.simulate import model_of
+from node.privacy.secagg import reveal_seeds
+from node.runtime.committee import SecureInputs
 
 __all__ = ["RecoveryView", "SecureSteps", "secure_inputs_reader"]
 

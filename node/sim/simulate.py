@@ -2,11 +2,8 @@
 
 Every step is a function of bytes and the manifest, exactly what a node sees:
 
-* ``genesis_model_bytes(manifest)``: the round-0 global model (seeded init).
-* ``client_update_bytes(manifest, parent_bytes, client_data, client_id, round)``: what
-  participant ``client_id`` uploads in ``round`` (encoded float32 delta) and its
-  ``numSamples``; the training seed is ``derive_seed(seed, "train", round, client_id)``,
-  so the node process computes the same bytes.
+* ``node.learning.task.genesis_model_bytes`` and ``client_update_bytes``: the round-0
+  model and what each participant uploads, the very calls a node process makes;
 * aggregation: ``node.aggregation.round.aggregate_round`` (decode, validate, order by CID,
   aggregate, encode), the same call a committee member makes.
 
@@ -21,30 +18,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import torch
-from torch import nn
-
 from ledger.manifest import TaskManifest
-from node.sim.attacks import Attack, flip_labels, scale_delta
-from node.codec.safetensors import decode_tensors, encode_tensors, expected_layout, max_payload_bytes
-from node.data.datasets import ClientData, TensorData
+from node.codec.safetensors import encode_tensors, expected_layout
+from node.data.datasets import ClientData
 from node.errors import NodeError
-from node.learning.models import build_model
-from node.seeds import derive_seed
-from node.learning.train import TrainHyper, evaluate, load_state, train_local
+from node.learning.task import evaluate_clients, genesis_model_bytes, local_update, model_of
+from node.sim.attacks import Attack, flip_labels, scale_delta
 
 __all__ = [
     "AggregateFn",
     "SimulationResult",
-    "client_update_bytes",
-    "evaluate_clients",
-    "genesis_model_bytes",
-    "hyper_of",
     "model_cid",
-    "model_of",
-    "model_weights",
     "run_simulation",
+    "simulated_update_bytes",
 ]
 
 AggregateFn = Callable[..., Any]
@@ -59,109 +45,23 @@ def model_cid(data: bytes) -> str:
     return str(cid_of(data))
 
 
-def hyper_of(manifest: TaskManifest) -> TrainHyper:
-    """The local-training settings a manifest asks for."""
-    return TrainHyper(epochs=manifest.local_epochs, batch_size=manifest.batch_size,
-                      optimizer=manifest.optimizer, lr=manifest.lr,
-                      fedprox_mu=manifest.fedprox_mu)
+def simulated_update_bytes(manifest: TaskManifest, parent_model_bytes: bytes,
+                           client_data: ClientData, round_index: int, *,
+                           attack: Attack | None = None,
+                           noise_key: int | None = None) -> tuple[bytes, int]:
+    """``node.learning.task.client_update_bytes``, or what an attacker uploads instead.
 
-
-def model_of(manifest: TaskManifest) -> nn.Module:
-    """A fresh module of the manifest's architecture, initialised with the task seed."""
-    return build_model(manifest.architecture, manifest.model_params, seed=manifest.seed)
-
-
-def genesis_model_bytes(manifest: TaskManifest) -> bytes:
-    """The canonical bytes of the round-0 global model (its CID goes on chain)."""
-    return encode_tensors(model_of(manifest).state_dict())
-
-
-def model_weights(manifest: TaskManifest, model_bytes: bytes) -> dict[str, torch.Tensor]:
-    """The model weights inside a global-model file, validated against the architecture.
-
-    A global model file may also carry server-optimizer state (e.g. FedAdam moments)
-    under ``node.aggregation.server_opt.STATE_PREFIX``; those are not weights and are left out here.
-
-    Raises:
-        CodecError: bytes that are not a valid model file or lack a weight tensor
-            of the architecture's shape.
-    """
-    from node.codec.safetensors import LayoutMismatchError
-    from node.aggregation.server_opt import split_state
-
-    layout = expected_layout(model_of(manifest))
-    # weights plus at most two server-optimizer slots (FedAdam's m and v)
-    limit = 3 * max_payload_bytes(layout)
-    weights, _state = split_state(decode_tensors(model_bytes, max_bytes=limit).tensors)
-    if expected_layout(weights) != layout:
-        raise LayoutMismatchError(
-            f"model file weights {sorted(expected_layout(weights).items())} do not match "
-            f"architecture {manifest.architecture!r}")
-    return weights
-
-
-def _dp_sgd_of(manifest: TaskManifest, noise_key: int | None, n_rows: int) -> Any:
-    """The DP-SGD settings of a record-level DP manifest (None otherwise)."""
-    dp = manifest.dp
-    if dp is None or dp.level != "record":
-        return None
-    from node.privacy.dp import DpError
-    from node.learning.dp_sgd import DpSgd
-
-    if noise_key is None:
-        raise DpError("record-level DP needs the participant's secret noise key")
-    if dp.noise_shares > 1 and n_rows > manifest.max_samples:
-        # Its weight would be capped below its row count, shrinking its noise share.
-        raise DpError(f"distributed DP needs at most max_samples ({manifest.max_samples}) "
-                      f"training rows per participant; this one has {n_rows}")
-    return DpSgd(clip_norm=dp.clip_norm, noise_multiplier=dp.noise_multiplier,
-                 noise_key=noise_key, noise_shares=dp.noise_shares)
-
-
-def client_update_bytes(manifest: TaskManifest, parent_model_bytes: bytes,
-                        client_data: ClientData, client_id: str, round_index: int, *,
-                        attack: Attack | None = None,
-                        noise_key: int | None = None) -> tuple[bytes, int]:
-    """Trains one participant for one round and returns ``(update bytes, numSamples)``.
-
-    ``attack`` is for robustness simulations only. ``noise_key`` is the participant's
-    secret DP noise key for the round (``node.privacy.dp.noise_seed``); it is required, and only
-    used, when the manifest asks for record-level DP (DP-SGD, ``node.learning.dp_sgd``).
-
-    Raises:
-        CodecError: the parent model file does not fit the architecture.
-        TrainError: training failed (e.g. a non-finite loss).
-        DpError: record-level DP without ``noise_key``; distributed DP with more training
-            rows than ``max_samples``.
+    Without ``attack`` the bytes are exactly an honest node's.
     """
     data = client_data
     if attack is not None and attack.kind == "label_flip":
         data = flip_labels(client_data, int(manifest.model_params["n_classes"]))
-    model = model_of(manifest)
-    parent = model_weights(manifest, parent_model_bytes)
-    result = train_local(model, parent, data.train, hyper_of(manifest),
-                         derive_seed(manifest.seed, "train", round_index, client_id),
-                         dp_sgd=_dp_sgd_of(manifest, noise_key, len(data.train)))
+    result = local_update(manifest, parent_model_bytes, data, client_data.client_id,
+                          round_index, noise_key=noise_key)
     delta = result.delta
     if attack is not None and attack.kind == "sign_flip":
         delta = scale_delta(delta, -attack.factor)
     return encode_tensors(delta), result.num_samples
-
-
-def evaluate_clients(manifest: TaskManifest, model_bytes: bytes,
-                     clients: Sequence[ClientData]) -> dict[str, Any]:
-    """The global model on every participant's held-out data.
-
-    Returns pooled metrics (all test rows together) and the unweighted mean of the
-    per-participant accuracies.
-    """
-    model = model_of(manifest)
-    load_state(model, model_weights(manifest, model_bytes))
-    tests = [c.test for c in clients if len(c.test) > 0]
-    pooled = evaluate(model, TensorData(torch.cat([t.x for t in tests]),
-                                        torch.cat([t.y for t in tests])))
-    per_client = [evaluate(model, t).accuracy for t in tests]
-    return {**pooled.as_dict(), "mean_client_accuracy": float(np.mean(per_client))}
 
 
 @dataclass(frozen=True)
@@ -212,10 +112,10 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
                               genesis_cid=model_cid(model_bytes))
     for round_index in range(1, manifest.rounds + 1):
         started = time.perf_counter()
-        payloads = [client_update_bytes(manifest, model_bytes, c, c.client_id, round_index,
-                                        attack=attacks.get(c.client_id),
-                                        noise_key=None if noise_key is None
-                                        else noise_key(c.client_id, round_index))
+        payloads = [simulated_update_bytes(manifest, model_bytes, c, round_index,
+                                           attack=attacks.get(c.client_id),
+                                           noise_key=None if noise_key is None
+                                           else noise_key(c.client_id, round_index))
                     for c in clients]
         outcome = aggregate(model_bytes, payloads, layout=layout, rule=manifest.aggregation,
                             rule_params=manifest.aggregation_params,

@@ -20,19 +20,19 @@ import pytest
 from ledger.manifest import DpSettings
 from ledger.market_types import Phase
 from ledger.task_view import load_task
+from node.aggregation.round import aggregate_round
+from node.aggregation.secure_round import Submission, round_ring_params, secure_aggregate_round
 from node.cli.app import main as cli_main
+from node.codec.flat import layout_size
 from node.codec.safetensors import expected_layout
 from node.demo.run import DemoConfig, DemoRun
-from node.privacy.dp import epsilon_spent
-from node.codec.flat import layout_size
-from node.runtime.private_update import dp_secret, private_payload, record_noise_key
-from node.aggregation.round import aggregate_round
-from node.privacy.secagg import decode_masked, reveal_seeds
-from node.privacy.keys import agreement_private_key, agreement_public_key
-from node.aggregation.secure_round import Submission, round_ring_params, secure_aggregate_round
-from node.requester.presets import preset_manifest
-from node.sim.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
 from node.demo.timekeeper import TimeKeeper
+from node.learning.task import client_update_bytes, genesis_model_bytes, model_of, model_weights
+from node.privacy.dp import epsilon_spent
+from node.privacy.keys import agreement_private_key, agreement_public_key
+from node.privacy.secagg import decode_masked, reveal_seeds
+from node.requester.presets import preset_manifest
+from node.runtime.private_update import dp_secret, private_payload, record_noise_key
 from tests.e2e.conftest import STALL_SECONDS, claims, submissions_by_round
 
 pytestmark = pytest.mark.timeout(480)

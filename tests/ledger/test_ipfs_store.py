@@ -13,10 +13,10 @@ from ledger.content_errors import (
     CidMismatchError,
     StoreUnavailableError,
 )
-from node.demo.ipfs_daemon import IpfsDaemonError, JsIpfsDaemon, free_port
 from ledger.ipfs_store import IpfsStore
 from ledger.local_store import LocalStore
 from ledger.unixfs import CHUNK_SIZE, cid_of
+from node.demo.ipfs_daemon import IpfsDaemonError, JsIpfsDaemon, free_port
 from tests.ledger.cid_vectors import HELLO_WORLD_V0, VECTORS, cycle, vector_input
 
 _KUBO_FLAGS = {"cid-version": 1, "raw-leaves": "true", "chunker": "size-262144"}

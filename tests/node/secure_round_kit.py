@@ -17,10 +17,10 @@ from ledger.content_errors import ContentError
 from ledger.manifest import TaskManifest
 from ledger.market_types import TaskParams, Update
 from ledger.unixfs import cid_of
-from node.runtime.private_update import dp_secret, private_payload
-from node.runtime.committee import SecureInputs
-from node.privacy.secagg import reveal_seeds
 from node.privacy.keys import agreement_private_key, agreement_public_key
+from node.privacy.secagg import reveal_seeds
+from node.runtime.committee import SecureInputs
+from node.runtime.private_update import dp_secret, private_payload
 
 TASK = 5
 ROUND = 1

@@ -14,7 +14,6 @@ from node.aggregation.fedavg import (
     RuleParamsError,
     capped_weight,
     fedavg,
-    ordered_sum,
 )
 
 
@@ -112,10 +111,3 @@ def test_errors() -> None:
         _u([1.0], n=0)
     with pytest.raises(AggregationError, match="num_samples"):
         ClientUpdate(np.zeros(1, dtype=np.float32), True)
-
-
-def test_ordered_sum_is_left_to_right() -> None:
-    # Left to right: ((1e16 + 1) + 1) - 1e16 == 0 in float64 (each +1 is lost);
-    # a pairwise sum would group (1 + 1) first and give 2.
-    assert ordered_sum(np.array([1e16, 1.0, 1.0, -1e16])) == 0.0
-    assert ordered_sum(np.array([], dtype=np.float64)) == 0.0

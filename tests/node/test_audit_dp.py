@@ -11,13 +11,13 @@ from ledger.audit_report import Check
 from ledger.manifest import DpSettings
 from ledger.unixfs import cid_of
 from node.audit.dp_claims import check_dp_claims, expected_claim
-from node.codec.safetensors import encode_tensors, expected_layout
-from node.privacy.dp import DpReport, dp_metadata, epsilon_spent
-from node.learning.dp_sgd import record_epsilon
 from node.codec.flat import unflatten
-from node.runtime.private_update import private_payload
+from node.codec.safetensors import encode_tensors, expected_layout
+from node.learning.dp_sgd import record_epsilon
+from node.learning.task import model_of
+from node.privacy.dp import DpReport, dp_metadata, epsilon_spent
 from node.requester.presets import preset_manifest
-from node.sim.simulate import model_of
+from node.runtime.private_update import private_payload
 
 PARTICIPANT = preset_manifest("digits", dp=DpSettings(1.0, 1.3, 1e-5))
 RECORD = preset_manifest("digits", dp=DpSettings(1.0, 1.3, 1e-5, level="record"))

@@ -13,20 +13,20 @@ from torch import nn
 
 from ledger.manifest import DpSettings, ManifestError, TaskManifest
 from ledger.unixfs import cid_of
+from node.aggregation.round import aggregate_round
+from node.codec.flat import layout_size
 from node.codec.safetensors import expected_layout
 from node.data.datasets import TensorData
-from node.privacy.dp import DpError
 from node.learning.dp_sgd import DpSgd, clip_per_example, per_example_grads
-from node.codec.flat import layout_size
-from node.runtime.private_update import dp_secret, flat_delta, record_noise_key
-from node.aggregation.round import aggregate_round
-from node.runtime.committee import compute_round
-from node.privacy.secagg import decode_masked
-from node.runtime.secure_participant import RecoveryView
-from node.requester.presets import distributed_schedule, preset_manifest
-from node.sim.setup import SimulationSetup, build_clients
-from node.sim.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
+from node.learning.task import client_update_bytes, genesis_model_bytes, model_of, model_weights
 from node.learning.train import TrainHyper, train_local
+from node.privacy.dp import DpError
+from node.privacy.secagg import decode_masked
+from node.requester.presets import distributed_schedule, preset_manifest
+from node.runtime.committee import compute_round
+from node.runtime.private_update import dp_secret, flat_delta, record_noise_key
+from node.runtime.secure_participant import RecoveryView
+from node.sim.setup import SimulationSetup, build_clients
 from tests.node.secure_round_kit import (
     ACCOUNTS,
     ADDRS,

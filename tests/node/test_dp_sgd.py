@@ -13,7 +13,6 @@ from torch import nn
 
 from ledger.manifest import DpSettings, ManifestError, TaskManifest
 from node.data.datasets import TensorData
-from node.privacy.dp import DpError
 from node.learning.dp_sgd import (
     DpSgd,
     clip_per_example,
@@ -23,11 +22,12 @@ from node.learning.dp_sgd import (
     record_sample_rate,
     record_steps,
 )
-from node.runtime.private_update import private_payload, record_noise_key
-from node.requester.presets import preset_manifest
-from node.sim.setup import SimulationSetup, build_clients
-from node.sim.simulate import client_update_bytes, genesis_model_bytes
+from node.learning.task import client_update_bytes, genesis_model_bytes
 from node.learning.train import TrainHyper, train_local
+from node.privacy.dp import DpError
+from node.requester.presets import preset_manifest
+from node.runtime.private_update import private_payload, record_noise_key
+from node.sim.setup import SimulationSetup, build_clients
 
 
 def _ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -13,8 +13,8 @@ from ledger.audit import ArtifactCache, audit_task
 from ledger.cid import Cid
 from ledger.local_store import LocalStore
 from ledger.market import FedMarket
-from node.data.datasets import load_shoppers_table, write_csv_table
 from node.audit.replay import replay_report
+from node.data.datasets import load_shoppers_table, write_csv_table
 from tests.fixtures_audit import (
     HONEST_TASK,
     LYING_TASK,

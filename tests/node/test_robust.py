@@ -12,7 +12,7 @@ from node.aggregation.robust import (
     MultiKrum,
     NormClippedFedAvg,
     TrimmedMean,
-    clip_update,
+    clip_client_update,
     coordinate_median,
     krum_scores,
     trimmed_mean,
@@ -90,11 +90,11 @@ def test_krum_with_a_single_update() -> None:
 
 
 def test_clip_update_exact() -> None:
-    assert clip_update(_u([6, 8]), 5.0).delta.tolist() == [3.0, 4.0]
-    assert clip_update(_u([3, 4]), 5.0).delta.tolist() == [3.0, 4.0]
-    assert clip_update(_u([0, 1]), 5.0).delta.tolist() == [0.0, 1.0]
+    assert clip_client_update(_u([6, 8]), 5.0).delta.tolist() == [3.0, 4.0]
+    assert clip_client_update(_u([3, 4]), 5.0).delta.tolist() == [3.0, 4.0]
+    assert clip_client_update(_u([0, 1]), 5.0).delta.tolist() == [0.0, 1.0]
     with pytest.raises(RuleParamsError):
-        clip_update(_u([1]), 0.0)
+        clip_client_update(_u([1]), 0.0)
 
 
 def test_norm_clipped_fedavg_exact() -> None:

@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from ledger.unixfs import cid_of
-from node.codec.safetensors import CodecError, LayoutMismatchError, decode_tensors, encode_tensors
 from node.aggregation.round import aggregate_round
+from node.codec.safetensors import CodecError, LayoutMismatchError, decode_tensors, encode_tensors
 
 LAYOUT = {"fc.bias": ((1,), "F32"), "fc.weight": ((2,), "F32")}
 

@@ -15,16 +15,16 @@ from eth_account import Account
 
 from ledger.manifest import DpSettings
 from ledger.unixfs import cid_of
-from node.codec.safetensors import decode_tensors, expected_layout
-from node.privacy.dp import epsilon_spent
-from node.runtime.private_update import PrivateUpdateError, dp_secret, flat_delta, private_payload
 from node.aggregation.round import aggregate_round
-from node.runtime.committee import SecureInputsError, compute_round
-from node.privacy.secagg import decode_masked
+from node.codec.safetensors import decode_tensors, expected_layout
+from node.learning.task import client_update_bytes, genesis_model_bytes, model_of, model_weights
+from node.privacy.dp import epsilon_spent
 from node.privacy.keys import agreement_private_key
+from node.privacy.secagg import decode_masked
 from node.requester.presets import preset_manifest
+from node.runtime.committee import SecureInputsError, compute_round
+from node.runtime.private_update import PrivateUpdateError, dp_secret, flat_delta, private_payload
 from node.sim.setup import SimulationSetup, build_clients
-from node.sim.simulate import client_update_bytes, genesis_model_bytes, model_of, model_weights
 from tests.node.secure_round_kit import (
     ACCOUNTS,
     ADDRS,

@@ -16,6 +16,14 @@ from eth_account import Account
 
 from ledger.manifest import DpSettings
 from node.aggregation.fedavg import ClientUpdate, RuleParamsError, fedavg
+from node.aggregation.round import aggregate_round
+from node.aggregation.secure_round import (
+    Submission,
+    classify_submissions,
+    round_ring_params,
+    secure_aggregate_round,
+)
+from node.codec.flat import flatten, unflatten
 from node.codec.safetensors import decode_tensors, encode_tensors
 from node.privacy.fixed_point import (
     FixedPointError,
@@ -25,7 +33,7 @@ from node.privacy.fixed_point import (
     encode_weighted,
     ring_params,
 )
-from node.codec.flat import flatten, unflatten
+from node.privacy.keys import agreement_private_key, agreement_public_key
 from node.privacy.masks import (
     MaskError,
     expand_mask,
@@ -34,7 +42,6 @@ from node.privacy.masks import (
     pair_seed,
     seed_commitment,
 )
-from node.aggregation.round import aggregate_round
 from node.privacy.secagg import (
     MaskedPayloadError,
     SeedReveal,
@@ -46,13 +53,6 @@ from node.privacy.secagg import (
     mask_update,
     reveal_seeds,
     secure_sum,
-)
-from node.privacy.keys import agreement_private_key, agreement_public_key
-from node.aggregation.secure_round import (
-    Submission,
-    classify_submissions,
-    round_ring_params,
-    secure_aggregate_round,
 )
 
 ACCOUNTS = [Account.from_key(bytes([i + 1]) * 32) for i in range(6)]

@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 
 from node.aggregation.fedavg import RuleParamsError
-from node.codec.safetensors import LayoutMismatchError
 from node.aggregation.rules import RULE_NAMES, make_rule
 from node.aggregation.server_opt import (
     FedAdam,
     PlainStep,
     ServerMomentum,
     check_state_names,
-    split_state,
-    state_layout,
 )
+from node.codec.model_file import split_state, state_layout
+from node.codec.safetensors import LayoutMismatchError
 
 LAYOUT = {"b": ((1,), "F32"), "w": ((2,), "F32")}
 

@@ -13,15 +13,11 @@ import pytest
 from ledger.manifest import TaskManifest
 from node.cli.app import main
 from node.data.datasets import SHOPPERS_SCHEMA, builtin_dataset, load_participant_csv, write_shards
-from node.seeds import derive_seed
+from node.learning.task import client_update_bytes, genesis_model_bytes
 from node.requester.presets import preset_manifest
+from node.seeds import derive_seed
 from node.sim.setup import SimulationSetup, build_clients, choose_attackers, partition_rows
-from node.sim.simulate import (
-    client_update_bytes,
-    genesis_model_bytes,
-    model_cid,
-    run_simulation,
-)
+from node.sim.simulate import model_cid, run_simulation
 
 GENESIS_CID = "bafkreibb5ovkjdvgkmjbjn26bkyxrcgibd7mmce74ckoulzf2zh4tewoeu"
 FINAL_CID = "bafkreifge7izvf5fr2lrrnsnkpk2v7ey6ts35qmu4jlo2meti53tqubble"
@@ -75,7 +71,7 @@ def test_node_process_reading_its_shard_uploads_the_same_bytes(manifest, clients
 import hashlib, pathlib
 from ledger.manifest import TaskManifest
 from node.data.datasets import SHOPPERS_SCHEMA, load_participant_csv
-from node.sim.simulate import client_update_bytes, genesis_model_bytes
+from node.learning.task import client_update_bytes, genesis_model_bytes
 m = TaskManifest.from_json_bytes(pathlib.Path({str(tmp_path / "manifest.json")!r}).read_bytes())
 for cid in ("region-5", "region-8"):
     data = load_participant_csv(pathlib.Path({str(tmp_path)!r}) / f"{{cid}}.csv", SHOPPERS_SCHEMA,

@@ -11,11 +11,11 @@ import torch
 
 from node.codec.safetensors import encode_tensors
 from node.data.datasets import SHOPPERS_SCHEMA, TensorData, builtin_dataset, client_data_from_table
-from node.learning.models import build_model
 from node.data.partition import natural_partition
+from node.learning.models import build_model
 from node.learning.personalize import personalize
-from node.seeds import derive_seed
 from node.learning.train import TrainError, TrainHyper, evaluate, train_local
+from node.seeds import derive_seed
 
 # One shop (region 5: 318 sessions), logistic regression, 2 epochs of SGD.
 SCRIPT = """
