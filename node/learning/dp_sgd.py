@@ -38,30 +38,26 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from node.data.datasets import TensorData
+from node.learning.loss import task_loss
 from node.privacy.dp import DpError, epsilon_spent, noise_for_epsilon
-
-if TYPE_CHECKING:
-    from node.learning.train import TrainHyper
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``loss(logits, labels)`` with mean reduction (``node.learning.train._loss``)."""
 
 __all__ = [
     "DpSgd",
+    "DpSgdStep",
     "clip_per_example",
     "noise_for_record_epsilon",
     "per_example_grads",
     "record_epsilon",
     "record_sample_rate",
     "record_steps",
-    "train_dp_sgd",
 ]
 
 
@@ -161,44 +157,42 @@ def clip_per_example(grads: Mapping[str, torch.Tensor],
     return {k: g * factor.reshape(-1, *([1] * (g.dim() - 1))) for k, g in grads.items()}
 
 
-def train_dp_sgd(model: nn.Module, parent: Mapping[str, torch.Tensor], data: TensorData,
-                 hyper: TrainHyper, seed: int, dp: DpSgd, loss_fn: LossFn,
-                 optimizer: torch.optim.Optimizer) -> float:
-    """Runs DP-SGD on ``model`` (already loaded with ``parent``, ``optimizer`` over its
-    parameters); returns the last epoch's mean loss (before clipping and noise). Called by
-    ``node.learning.train.train_local``, which checks the result and computes the delta.
+class DpSgdStep:
+    """One DP-SGD step's gradients for ``node.learning.train.train_local``'s loop: each
+    example's gradient clipped, summed, noised and divided, left in ``.grad``.
 
     Raises:
         DpError: distributed noise asked for with more than one step per round.
     """
-    n = len(data)
-    if dp.noise_shares > 1 and (hyper.epochs != 1 or n > hyper.batch_size):
-        raise DpError(f"distributed DP takes one full-batch step per round; got {hyper.epochs} "
-                      f"epoch(s) of batches of {hyper.batch_size} over {n} rows")
-    params = dict(model.named_parameters())
-    order_gen = torch.Generator().manual_seed(seed)
-    noise_gen = torch.Generator().manual_seed(dp.noise_key % (2**63))
-    std = dp.noise_multiplier * dp.clip_norm / math.sqrt(dp.noise_shares)
-    # Opacus divides by the expected batch size; distributed noise divides the one full
-    # batch by its row count, so that n * delta is the noised clipped sum (times -lr).
-    divisor = n if dp.noise_shares > 1 else hyper.batch_size
-    last = math.nan
-    for _ in range(hyper.epochs):
-        order = torch.randperm(n, generator=order_gen)
-        total = 0.0
-        for start in range(0, n, hyper.batch_size):
-            batch = order[start:start + hyper.batch_size]
-            x, y = data.x[batch], data.y[batch]
-            with torch.no_grad():
-                total += float(loss_fn(model(x), y)) * len(batch)
-            clipped = clip_per_example(per_example_grads(model, loss_fn, x, y), dp.clip_norm)
-            for name, p in params.items():
-                summed = clipped[name].sum(dim=0)
-                noise = torch.randn(summed.shape, generator=noise_gen, dtype=summed.dtype)
-                g = (summed + std * noise) / divisor
-                if hyper.fedprox_mu > 0:  # data-independent: needs no clipping or noise
-                    g = g + hyper.fedprox_mu * (p.detach() - parent[name])
-                p.grad = g
-            optimizer.step()
-        last = total / n
-    return last
+
+    def __init__(self, model: nn.Module, parent: Mapping[str, torch.Tensor], dp: DpSgd, *,
+                 n_rows: int, batch_size: int, epochs: int, fedprox_mu: float) -> None:
+        if dp.noise_shares > 1 and (epochs != 1 or n_rows > batch_size):
+            raise DpError(f"distributed DP takes one full-batch step per round; got {epochs} "
+                          f"epoch(s) of batches of {batch_size} over {n_rows} rows")
+        self._model = model
+        self._params = dict(model.named_parameters())
+        self._parent = parent
+        self._dp = dp
+        self._mu = fedprox_mu
+        self._noise = torch.Generator().manual_seed(dp.noise_key % (2**63))
+        self._std = dp.noise_multiplier * dp.clip_norm / math.sqrt(dp.noise_shares)
+        # Opacus divides by the expected batch size; distributed noise divides the one full
+        # batch by its row count, so that n * delta is the noised clipped sum (times -lr).
+        self._divisor = n_rows if dp.noise_shares > 1 else batch_size
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        """Sets every parameter's ``.grad``; returns the batch's mean loss (before clipping
+        and noise)."""
+        with torch.no_grad():
+            value = float(task_loss(self._model(x), y))
+        clipped = clip_per_example(per_example_grads(self._model, task_loss, x, y),
+                                   self._dp.clip_norm)
+        for name, p in self._params.items():
+            summed = clipped[name].sum(dim=0)
+            noise = torch.randn(summed.shape, generator=self._noise, dtype=summed.dtype)
+            g = (summed + self._std * noise) / self._divisor
+            if self._mu > 0:  # data-independent: needs no clipping or noise
+                g = g + self._mu * (p.detach() - self._parent[name])
+            p.grad = g
+        return value

@@ -14,7 +14,6 @@ import contextlib
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,9 +21,8 @@ from torch import nn
 
 from node.data.datasets import TensorData
 from node.errors import NodeError
-
-if TYPE_CHECKING:
-    from node.learning.dp_sgd import DpSgd
+from node.learning.dp_sgd import DpSgd, DpSgdStep
+from node.learning.loss import task_loss
 
 __all__ = [
     "EvalMetrics",
@@ -98,13 +96,6 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def _loss(logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    if logits.shape[1] == 1:  # binary task: one logit
-        return nn.functional.binary_cross_entropy_with_logits(
-            logits[:, 0], y.to(torch.float32), reduction=reduction)
-    return nn.functional.cross_entropy(logits, y, reduction=reduction)
-
-
 def load_state(model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
     """Copies ``state`` into ``model`` (names and shapes must match exactly).
 
@@ -121,6 +112,30 @@ def load_state(model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
     model.load_state_dict({k: v.to(torch.float32) for k, v in state.items()}, strict=True)
 
 
+class _GradientStep:
+    """One plain (or FedProx) step's gradients: the batch loss, backpropagated."""
+
+    def __init__(self, model: nn.Module, parent: Mapping[str, torch.Tensor],
+                 fedprox_mu: float) -> None:
+        self._model = model
+        self._params = dict(model.named_parameters())
+        self._parent = parent
+        self._mu = fedprox_mu
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        for p in self._params.values():
+            p.grad = None
+        loss = task_loss(self._model(x), y)
+        value = float(loss.detach())
+        if self._mu > 0:
+            prox = sum(((p - self._parent[k]) ** 2).sum() for k, p in self._params.items())
+            loss = loss + 0.5 * self._mu * prox
+        if not torch.isfinite(loss):
+            raise TrainError("loss became non-finite; lower the learning rate")
+        loss.backward()
+        return value
+
+
 def train_local(model: nn.Module, parent_state: Mapping[str, torch.Tensor], data: TensorData,
                 hyper: TrainHyper, seed: int, *, dp_sgd: DpSgd | None = None) -> LocalResult:
     """Trains ``model`` from ``parent_state`` on ``data`` and returns the weight delta.
@@ -128,11 +143,13 @@ def train_local(model: nn.Module, parent_state: Mapping[str, torch.Tensor], data
     Batches are drawn by a permutation per epoch from a generator seeded with ``seed``
     (use ``derive_seed(task_seed, "train", round, client_id)``). With ``fedprox_mu > 0``
     the loss adds ``mu / 2 * ||w - w_parent||^2`` (FedProx). With ``dp_sgd`` (record-level
-    DP, ``node.learning.dp_sgd``) each step clips every example's gradient and adds secret noise.
+    DP, ``node.learning.dp_sgd``) each step clips every example's gradient and adds secret
+    noise instead of backpropagating the batch loss; the loop is the same.
 
     Raises:
         TrainError: no training rows, a parent state that does not fit, or a
-            non-finite loss.
+            non-finite loss (or, under DP-SGD, non-finite weights).
+        DpError: distributed DP noise asked for with more than one step per round.
     """
     n = len(data)
     if n == 0:
@@ -144,19 +161,11 @@ def train_local(model: nn.Module, parent_state: Mapping[str, torch.Tensor], data
         optimizer: torch.optim.Optimizer = torch.optim.SGD(params.values(), lr=hyper.lr)
     else:
         optimizer = torch.optim.Adam(params.values(), lr=hyper.lr)
-    if dp_sgd is not None:
-        from node.learning.dp_sgd import train_dp_sgd
-
-        with single_thread():
-            model.train()
-            last_epoch_loss = train_dp_sgd(model, parent, data, hyper, seed, dp_sgd, _loss,
-                                           optimizer)
-            model.eval()
-            if not all(torch.isfinite(p).all() for p in model.parameters()):
-                raise TrainError("weights became non-finite; lower the learning rate")
-            delta = {k: (v.detach().to(torch.float32) - parent[k]).contiguous()
-                     for k, v in model.state_dict().items()}
-        return LocalResult(delta=delta, num_samples=n, metrics={"train_loss": last_epoch_loss})
+    if dp_sgd is None:
+        step = _GradientStep(model, parent, hyper.fedprox_mu)
+    else:
+        step = DpSgdStep(model, parent, dp_sgd, n_rows=n, batch_size=hyper.batch_size,
+                         epochs=hyper.epochs, fedprox_mu=hyper.fedprox_mu)
     generator = torch.Generator().manual_seed(seed)
     last_epoch_loss = math.nan
     with single_thread():
@@ -166,18 +175,13 @@ def train_local(model: nn.Module, parent_state: Mapping[str, torch.Tensor], data
             total = 0.0
             for start in range(0, n, hyper.batch_size):
                 batch = order[start:start + hyper.batch_size]
-                optimizer.zero_grad(set_to_none=True)
-                loss = _loss(model(data.x[batch]), data.y[batch])
-                total += float(loss.detach()) * len(batch)
-                if hyper.fedprox_mu > 0:
-                    prox = sum(((p - parent[k]) ** 2).sum() for k, p in params.items())
-                    loss = loss + 0.5 * hyper.fedprox_mu * prox
-                if not torch.isfinite(loss):
-                    raise TrainError("loss became non-finite; lower the learning rate")
-                loss.backward()
+                total += step(data.x[batch], data.y[batch]) * len(batch)
                 optimizer.step()
             last_epoch_loss = total / n
         model.eval()
+        # A DP-SGD step never sees the loss it would blow up on; check the weights instead.
+        if dp_sgd is not None and not all(torch.isfinite(p).all() for p in model.parameters()):
+            raise TrainError("weights became non-finite; lower the learning rate")
         delta = {k: (v.detach().to(torch.float32) - parent[k]).contiguous()
                  for k, v in model.state_dict().items()}
     return LocalResult(delta=delta, num_samples=n, metrics={"train_loss": last_epoch_loss})
@@ -200,7 +204,7 @@ def evaluate(model: nn.Module, data: TensorData) -> EvalMetrics:
     if n == 0:
         raise TrainError("no rows to evaluate")
     logits = predict_logits(model, data.x)
-    loss = float(_loss(logits, data.y))
+    loss = float(task_loss(logits, data.y))
     auc: float | None = None
     if logits.shape[1] == 1:
         predicted = (logits[:, 0] > 0).to(torch.int64)
