@@ -28,7 +28,7 @@ from ledger.dag_pb import (
     encode_file_node,
 )
 
-__all__ = ["CHUNK_SIZE", "MAX_LINKS", "build_dag", "cid_of", "iter_blocks", "read_file"]
+__all__ = ["CHUNK_SIZE", "MAX_LINKS", "build_dag", "cid_of", "cid_str", "iter_blocks", "read_file"]
 
 CHUNK_SIZE = 256 * 1024
 """Fixed chunk size (``--chunker size-262144``, the default)."""
@@ -79,6 +79,11 @@ def cid_of(data: bytes | bytearray | memoryview) -> Cid:
         pass
     assert root is not None  # iter_blocks always yields at least one block
     return root
+
+
+def cid_str(data: bytes | bytearray | memoryview) -> str:
+    """``str(cid_of(data))``: the canonical content key aggregation orders updates by."""
+    return str(cid_of(data))
 
 
 def build_dag(data: bytes | bytearray | memoryview) -> tuple[Cid, list[tuple[Cid, bytes]]]:

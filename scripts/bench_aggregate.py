@@ -25,6 +25,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ledger.unixfs import cid_str
 from node.aggregation.fedavg import ClientUpdate, fedavg
 from node.aggregation.round import aggregate_round
 from node.codec.safetensors import encode_tensors
@@ -78,7 +79,7 @@ def _one(n: int, size: int, repeats: int, with_round: bool) -> dict[str, object]
         payloads = [(encode_tensors({"w": u.delta}), u.num_samples) for u in updates]
         del stack, updates
         result["round_s"] = round(_best_of(1, lambda: aggregate_round(
-            parent, payloads, layout=layout, rule="fedavg", max_samples=50)), 3)
+            parent, payloads, content_key=cid_str, layout=layout, rule="fedavg", max_samples=50)), 3)
     return result
 
 

@@ -60,6 +60,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.manifest import DpSettings, TaskManifest
+from ledger.unixfs import cid_str
 from node.aggregation.round import aggregate_round
 from node.aggregation.secure_round import Submission, round_ring_params, secure_aggregate_round
 from node.codec.flat import flatten, unflatten
@@ -123,7 +124,7 @@ def secure_vs_open(repeats: int) -> dict[str, Any]:
 
     def run_open() -> bytes:
         payloads = [(encode_tensors(unflatten(d, layout)), n) for d, n in zip(deltas, counts)]
-        return aggregate_round(parent, payloads, round_index=1, **common).model_bytes
+        return aggregate_round(parent, payloads, round_index=1, content_key=cid_str, **common).model_bytes
 
     def masked(i: int) -> bytes:
         return mask_update(deltas[i], weight=min(counts[i], manifest.max_samples), params=params,
@@ -155,7 +156,7 @@ def secure_vs_open(repeats: int) -> dict[str, Any]:
     files = [(encode_tensors(unflatten(d, layout)), n) for d, n in zip(deltas, counts)]
     subs = [Submission(addrs[i], masked(i), counts[i]) for i in range(len(addrs))]
     open_committee = _median_seconds(
-        lambda: aggregate_round(parent, files, round_index=1, **common), repeats)
+        lambda: aggregate_round(parent, files, round_index=1, content_key=cid_str, **common), repeats)
     secure_committee = _median_seconds(
         lambda: secure_aggregate_round(parent, subs, mask_set=addrs, reveals={}, task=TASK,
                                        round_index=1, params=params, **common), repeats)

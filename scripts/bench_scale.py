@@ -48,7 +48,7 @@ from ledger.chain.transactions import fee_fields
 from ledger.local_store import LocalStore
 from ledger.market import FedMarket
 from ledger.market_types import TaskParams, Update, commitment_hash
-from ledger.unixfs import cid_of
+from ledger.unixfs import cid_of, cid_str
 from node.aggregation.round import aggregate_round
 from node.codec.safetensors import encode_tensors, expected_layout
 from node.learning.task import genesis_model_bytes, model_of
@@ -188,7 +188,7 @@ def run(n: int, workdir: Path) -> dict[str, Any]:
         lazy = LazyUpdates(updates, store.get)
         start = time.perf_counter()
         streamed, streaming_peak = _traced_peak(lambda: aggregate_round(
-            genesis, lazy, layout=layout, rule=manifest.aggregation,
+            genesis, lazy, content_key=cid_str, layout=layout, rule=manifest.aggregation,
             rule_params=manifest.aggregation_params, max_samples=manifest.max_samples,
             round_index=1, scoring=manifest.reward_rule))
         streaming_s = time.perf_counter() - start

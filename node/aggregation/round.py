@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ledger.unixfs import cid_of
 from node.aggregation.fedavg import (
     AggregationError,
     ClientUpdate,
@@ -51,9 +50,14 @@ from node.codec.safetensors import (
     max_payload_bytes,
 )
 
-__all__ = ["Evaluate", "RoundResult", "aggregate_round", "decode_parent", "encode_model"]
+__all__ = ["ContentKey", "Evaluate", "RoundResult", "aggregate_round", "decode_parent", "encode_model"]
 
 _F32_MAX = float(np.finfo(np.float32).max)
+
+ContentKey = Callable[[bytes], str]
+"""An update's canonical content address (``ledger.unixfs.cid_str``: its CID). Updates are
+aggregated in this key's order and equal keys are duplicates; the caller passes it, so
+this module needs no IPFS code."""
 
 Evaluate = Callable[[dict[str, torch.Tensor]], float]
 """Validation metric (higher is better) of model weights; used by leave-one-out scoring."""
@@ -83,6 +87,7 @@ def aggregate_round(
     parent_model_bytes: bytes,
     updates: Sequence[tuple[bytes, int]],
     *,
+    content_key: ContentKey,
     layout: Layout,
     rule: str,
     rule_params: Mapping[str, object] | None = None,
@@ -97,6 +102,7 @@ def aggregate_round(
     Args:
         parent_model_bytes: the round's global model file.
         updates: ``(update bytes, self-reported numSamples)`` in submission order.
+        content_key: each update's canonical content address (:data:`ContentKey`).
         layout: the architecture's layout (:func:`node.codec.safetensors.expected_layout`).
         rule: an aggregation rule name (:data:`node.aggregation.rules.RULE_NAMES`).
         rule_params: the rule's parameters from the manifest.
@@ -129,7 +135,7 @@ def aggregate_round(
     cids: list[str] = []
     counts: list[int] = []
     for data, num_samples in updates:
-        cids.append(str(cid_of(data)))
+        cids.append(content_key(data))
         counts.append(num_samples)
     first_with_cid: dict[str, int] = {}
     order: list[int] = []

@@ -29,7 +29,7 @@ from ledger.errors import LedgerError
 from ledger.manifest import TaskManifest
 from ledger.market_types import TaskParams, Update
 from ledger.merkle import RewardTree, build_reward_tree
-from ledger.unixfs import cid_of
+from ledger.unixfs import cid_of, cid_str
 from node.aggregation.round import RoundResult, aggregate_round
 from node.aggregation.scores import reward_split
 from node.aggregation.secure_round import Submission, round_ring_params, secure_aggregate_round
@@ -203,7 +203,7 @@ def compute_round(manifest: TaskManifest, params: TaskParams, round_index: int,
     else:
         result = aggregate_round(
             parent_bytes, payloads,
-            layout=expected_layout(model_of(manifest)), rule=manifest.aggregation,
+            content_key=cid_str, layout=expected_layout(model_of(manifest)), rule=manifest.aggregation,
             rule_params=manifest.aggregation_params, max_samples=manifest.max_samples,
             round_index=round_index, scoring=manifest.reward_rule,
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.manifest import TaskManifest
+from ledger.unixfs import cid_str
 from node.codec.safetensors import encode_tensors, expected_layout
 from node.data.datasets import ClientData
 from node.errors import NodeError
@@ -117,7 +118,7 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
                                            noise_key=None if noise_key is None
                                            else noise_key(c.client_id, round_index))
                     for c in clients]
-        outcome = aggregate(model_bytes, payloads, layout=layout, rule=manifest.aggregation,
+        outcome = aggregate(model_bytes, payloads, content_key=cid_str, layout=layout, rule=manifest.aggregation,
                             rule_params=manifest.aggregation_params,
                             max_samples=manifest.max_samples, round_index=round_index,
                             scoring=manifest.reward_rule)

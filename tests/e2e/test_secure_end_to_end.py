@@ -20,6 +20,7 @@ import pytest
 from ledger.manifest import DpSettings
 from ledger.market_types import Phase
 from ledger.task_view import load_task
+from ledger.unixfs import cid_str
 from node.aggregation.round import aggregate_round
 from node.aggregation.secure_round import Submission, round_ring_params, secure_aggregate_round
 from node.cli.app import main as cli_main
@@ -88,7 +89,7 @@ def secure_reference(run: DemoRun) -> tuple[bytes, float]:
                                           own=s.member, dropped=dropped, task=task,
                                           round_index=round_)
                    for s in subs} if dropped and len(subs) >= manifest.noise_shares else {}
-        opened = aggregate_round(model, plains, layout=layout, rule=manifest.aggregation,
+        opened = aggregate_round(model, plains, content_key=cid_str, layout=layout, rule=manifest.aggregation,
                                  max_samples=manifest.max_samples, round_index=round_)
         model = secure_aggregate_round(
             model, subs, mask_set=members, reveals=reveals, task=task, round_index=round_,

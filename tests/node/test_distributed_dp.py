@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ledger.manifest import DpSettings, ManifestError, TaskManifest
-from ledger.unixfs import cid_of
+from ledger.unixfs import cid_of, cid_str
 from node.aggregation.round import aggregate_round
 from node.codec.flat import layout_size
 from node.codec.safetensors import expected_layout
@@ -171,7 +171,7 @@ def test_a_sum_with_every_noise_share_is_unmasked_and_equals_open_fedavg(shops) 
     assert result.excluded == () and result.culprits == () and result.dropped == (ADDRS[3],)
     assert [who.lower() for who, _ in result.rewards] == ADDRS[:3]
     layout = expected_layout(model_of(manifest))
-    opened = aggregate_round(parent, plain, layout=layout, rule="fedavg",
+    opened = aggregate_round(parent, plain, content_key=cid_str, layout=layout, rule="fedavg",
                              max_samples=manifest.max_samples, round_index=ROUND)
     got, want = model_weights(manifest, result.model_bytes), model_weights(
         manifest, opened.model_bytes)

@@ -14,7 +14,7 @@ import pytest
 from eth_account import Account
 
 from ledger.manifest import DpSettings
-from ledger.unixfs import cid_of
+from ledger.unixfs import cid_of, cid_str
 from node.aggregation.round import aggregate_round
 from node.codec.safetensors import decode_tensors, expected_layout
 from node.learning.task import client_update_bytes, genesis_model_bytes, model_of, model_weights
@@ -68,7 +68,7 @@ def test_secure_round_equals_open_round_within_the_ring_resolution(plain):
     assert [who.lower() for who, _ in outcome.rewards] == ADDRS[:3]
     assert [a for _, a in outcome.rewards] == [861908339594290008, 204883546205860255,
                                                433208114199849737]  # by samples, sum = budget
-    open_result = aggregate_round(parent, list(plain[1]), layout=expected_layout(model_of(OPEN)),
+    open_result = aggregate_round(parent, list(plain[1]), content_key=cid_str, layout=expected_layout(model_of(OPEN)),
                                   rule="fedavg", max_samples=OPEN.max_samples, round_index=ROUND)
     secure_w = model_weights(SECURE, outcome.model_bytes)
     open_w = model_weights(OPEN, open_result.model_bytes)

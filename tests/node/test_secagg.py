@@ -15,6 +15,7 @@ import torch
 from eth_account import Account
 
 from ledger.manifest import DpSettings
+from ledger.unixfs import cid_str
 from node.aggregation.fedavg import ClientUpdate, RuleParamsError, fedavg
 from node.aggregation.round import aggregate_round
 from node.aggregation.secure_round import (
@@ -186,7 +187,7 @@ def test_secure_round_model_matches_open_round_exactly_for_dyadic_deltas() -> No
     assert result.accepted == [0, 1] and result.scores == [1, 3] and result.culprits == ()
     plain = [(encode_tensors(unflatten(flat_a, LAYOUT)), 1),
              (encode_tensors(unflatten(flat_b, LAYOUT)), 3)]
-    assert result.model_bytes == aggregate_round(_parent(), plain, layout=LAYOUT, rule="fedavg",
+    assert result.model_bytes == aggregate_round(_parent(), plain, content_key=cid_str, layout=LAYOUT, rule="fedavg",
                                                  round_index=ROUND).model_bytes
 
 
@@ -204,7 +205,7 @@ def test_secure_round_with_fedadam_matches_open_within_resolution_and_is_determi
                                       task=TASK, params=PARAMS, **kwargs)
     assert shuffled.model_bytes == secure.model_bytes
     opened = aggregate_round(parent, [(encode_tensors({"w": d}), w) for d, w in
-                                      zip(deltas, WEIGHTS)], **kwargs)
+                                      zip(deltas, WEIGHTS)], content_key=cid_str, **kwargs)
     a = decode_tensors(secure.model_bytes).tensors
     b = decode_tensors(opened.model_bytes).tensors
     assert a.keys() == b.keys()
@@ -264,7 +265,7 @@ def test_a_third_dropping_after_committing_still_gives_the_right_aggregate() -> 
     assert result.dropped == tuple(sorted([ADDRS[4], ADDRS[5]])) and result.culprits == ()
     assert result.accepted == [0, 1, 2, 3]
     plain = [(encode_tensors(unflatten(deltas[i], LAYOUT)), WEIGHTS[i]) for i in survivors]
-    opened = aggregate_round(_parent(), plain, layout=LAYOUT, rule="fedavg", round_index=ROUND)
+    opened = aggregate_round(_parent(), plain, content_key=cid_str, layout=LAYOUT, rule="fedavg", round_index=ROUND)
     a = flatten(decode_tensors(result.model_bytes).tensors, LAYOUT)
     b = flatten(decode_tensors(opened.model_bytes).tensors, LAYOUT)
     assert (np.abs(a - b) <= np.spacing(np.abs(b))).all()
