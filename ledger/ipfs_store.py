@@ -10,9 +10,10 @@ becomes ``BlockNotFoundError``, while a node that does not answer at all becomes
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 from urllib.parse import urlparse
@@ -34,10 +35,17 @@ __all__ = ["IpfsStore"]
 
 _T = TypeVar("_T")
 
-# ipfshttpclient 0.7 passes a parameter urllib3 2.x deprecates, once per connection pool.
-warnings.filterwarnings(
-    "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
-)
+
+@contextlib.contextmanager
+def _quiet_client() -> Iterator[None]:
+    """ipfshttpclient 0.7 passes a parameter urllib3 2.x deprecates, once per connection
+    pool; silence exactly that warning, only around our own calls (never the global
+    filters of the program that imports us)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
+        )
+        yield
 
 _ADD_OPTIONS = {
     "cid-version": 1,
@@ -163,7 +171,8 @@ class IpfsStore(ContentStore):
     def _call(self, what: str, cid: Cid | None, request: Callable[[], _T]) -> _T:
         """Run one API request, translating the client's errors into ours."""
         try:
-            return request()
+            with _quiet_client():
+                return request()
         except ipfs_errors.ConnectionError as err:
             raise StoreUnavailableError(self.api_url, f"{what}: cannot connect ({err})") from err
         except ipfs_errors.TimeoutError as err:

@@ -20,7 +20,6 @@ Errors (all re-exported here)::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from urllib.parse import urlparse
 
 from ledger.cid import Cid
 from ledger.closing import Closing
@@ -42,7 +41,6 @@ __all__ = [
     "InvalidCidError",
     "MalformedNodeError",
     "StoreUnavailableError",
-    "open_store",
 ]
 
 
@@ -93,26 +91,3 @@ class ContentStore(Closing, ABC):
 
     def close(self) -> None:
         """Release connections or handles; the store is unusable afterwards."""
-
-
-def open_store(spec: str, *, timeout: float = 30.0) -> ContentStore:
-    """Open a store from a user-facing spec.
-
-    Args:
-        spec: ``http://host:port`` (or ``https://``) for an IPFS node's RPC API;
-            anything else is a directory for a ``LocalStore`` (created if missing).
-        timeout: seconds an IPFS node may take per request (ignored for a directory).
-
-    Returns:
-        An open store; use it as a context manager.
-
-    Raises:
-        StoreUnavailableError: ``spec`` is a URL that cannot be used as an API address.
-    """
-    if urlparse(spec).scheme in ("http", "https"):
-        from ledger.ipfs_store import IpfsStore  # ipfshttpclient only when needed
-
-        return IpfsStore(spec, timeout=timeout)
-    from ledger.local_store import LocalStore
-
-    return LocalStore(spec)

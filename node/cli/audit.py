@@ -28,7 +28,8 @@ from ledger.content_errors import InvalidCidError
 from ledger.deployment import Deployment, DeploymentError
 from ledger.errors import LedgerError
 from ledger.market import FedMarket
-from ledger.store import ContentStore, open_store
+from ledger.store import ContentStore
+from ledger.stores import open_store
 from node.errors import NodeError
 
 __all__ = ["register", "run_audit"]

@@ -17,7 +17,8 @@ from eth_account.signers.local import LocalAccount
 from ledger.chain.rpc import http_web3
 from ledger.deployment import Deployment
 from ledger.market import FedMarket
-from ledger.store import ContentStore, open_store
+from ledger.store import ContentStore
+from ledger.stores import open_store
 from node.runtime.keystore import load_account
 
 __all__ = ["add_key_args", "add_ledger_args", "load_key", "open_ledger"]

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace):
-    from ledger.store import open_store
+    from ledger.stores import open_store
 
     return open_store(args.ipfs or args.store)
 

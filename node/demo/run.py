@@ -35,7 +35,8 @@ from ledger.deployment import Deployment, deploy_market
 from ledger.manifest import DpSettings
 from ledger.market import FedMarket
 from ledger.market_types import Phase
-from ledger.store import ContentStore, open_store
+from ledger.store import ContentStore
+from ledger.stores import open_store
 from node.data.datasets import ClientData, write_shards
 from node.data.split import DataSplit, build_clients, load_pooled, partition_rows
 from node.demo.timekeeper import RoundProgress, TimeKeeper

@@ -11,7 +11,8 @@ from ledger.cid import Cid
 from ledger.content_errors import BlockNotFoundError, CidMismatchError
 from ledger.ipfs_store import IpfsStore
 from ledger.local_store import LocalStore
-from ledger.store import ContentStore, open_store
+from ledger.store import ContentStore
+from ledger.stores import open_store
 from ledger.unixfs import CHUNK_SIZE, build_dag
 from tests.ledger.cid_vectors import VECTORS, cycle, vector_input
 
