@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -120,13 +119,14 @@ def test_pin_keeps_existing_content(ipfs_store: IpfsStore) -> None:
 
 def test_a_dead_port_raises_store_unavailable_fast() -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    started = time.monotonic()
 
     with IpfsStore(url, timeout=30.0) as store, pytest.raises(StoreUnavailableError) as info:
         store.put(b"nobody listens")
 
+    # Refused at once ("cannot connect"), not waited out ("no answer within 35 s"); how
+    # fast that is belongs in scripts/bench_store.py, not in a timed test.
     assert info.value.url == url
-    assert time.monotonic() - started < 5.0  # refused at once, not after the 30 s timeout
+    assert "add: cannot connect" in str(info.value) and "Connection refused" in str(info.value)
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1:5001", "http://127.0.0.1", "localhost:5001"])

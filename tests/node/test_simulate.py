@@ -130,7 +130,9 @@ def test_cli_csv_task_and_shards(tmp_path, capsys):
     base = ["simulate", "--manifest", str(tmp_path / "task.json"), "--csv", str(pooled),
             "--partition", "iid", "--clients", "3", "--quiet"]
     assert main(base) == 0
-    assert json.loads(capsys.readouterr().out.strip())["final_cid"].startswith("bafkrei")
+    in_process = run_simulation(task, build_clients(task, SimulationSetup(
+        partition="iid", n_clients=3, csv_path=str(pooled))))
+    assert json.loads(capsys.readouterr().out.strip())["final_cid"] == in_process.final_cid
     assert main([*base, "--write-shards", str(tmp_path / "shards")]) == 0
     assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == [
         "client-00.csv", "client-01.csv", "client-02.csv"]
