@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ledger.manifest import AGGREGATION_RULES
 from node.aggregation.fedavg import AggregationRule, FedAvg, RuleParamsError
 from node.aggregation.robust import (
     CoordinateMedian,
@@ -71,7 +72,12 @@ _RULES: dict[str, _Entry] = {
     "multikrum": _entry(MultiKrum, "byzantine select", PlainStep, ""),
 }
 
-RULE_NAMES: tuple[str, ...] = tuple(sorted(_RULES))
+RULE_NAMES: tuple[str, ...] = AGGREGATION_RULES
+"""The rule names: the manifest's list (``ledger.manifest.AGGREGATION_RULES``) is the only
+one, so a manifest can never validate a rule no node implements, nor the reverse."""
+if tuple(sorted(_RULES)) != RULE_NAMES:  # a rule added on one side only: fail on import
+    raise RuntimeError(f"aggregation rules {sorted(_RULES)} differ from the manifest's "
+                       f"{list(RULE_NAMES)}")
 
 
 def make_rule(name: str, params: Mapping[str, object] | None = None) -> RoundRule:

@@ -65,7 +65,7 @@ def _remove_earlier_demo(workdir: Path) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     from node.cli.privacy_options import dp_settings
-    from node.data.datasets import SHOPPERS_FILE
+    from node.data.schemas import SHOPPERS_FILE
     from node.demo.run import DemoConfig, DemoRun
     from node.learning.task import evaluate_clients
 

@@ -21,18 +21,15 @@ import numpy as np
 import torch
 
 from node.data.preprocess import (
-    CategoricalColumn,
     DataError,
     DataSchema,
-    NumericColumn,
     encode_rows,
 )
+from node.data.schemas import DIGITS_SCHEMA, SHOPPERS_FILE, SHOPPERS_SCHEMA
 from node.errors import NodeError
 from node.seeds import derive_seed
 
 __all__ = [
-    "DIGITS_SCHEMA",
-    "SHOPPERS_SCHEMA",
     "ClientData",
     "Table",
     "TensorData",
@@ -46,45 +43,6 @@ __all__ = [
     "write_csv_table",
     "write_shards",
 ]
-
-SHOPPERS_FILE = "online_shoppers_intention.csv"
-
-# Fixed, published constants (part of the task, never fitted at run time): counts and
-# durations are heavy-tailed, so log1p then centre/scale by round numbers close to the
-# pooled public data's log1p mean/std; rates and SpecialDay are bounded and only scaled.
-# Region is the natural partition column, so it is not a feature.
-SHOPPERS_SCHEMA = DataSchema(
-    label="Revenue",
-    classes=("FALSE", "TRUE"),
-    numeric=(
-        NumericColumn("Administrative", "log1p", 0.8, 0.86),
-        NumericColumn("Administrative_Duration", "log1p", 2.3, 2.4),
-        NumericColumn("Informational", "log1p", 0.24, 0.5),
-        NumericColumn("Informational_Duration", "log1p", 0.84, 1.8),
-        NumericColumn("ProductRelated", "log1p", 2.9, 1.1),
-        NumericColumn("ProductRelated_Duration", "log1p", 6.0, 2.0),
-        NumericColumn("BounceRates", "identity", 0.022, 0.048),
-        NumericColumn("ExitRates", "identity", 0.043, 0.049),
-        NumericColumn("PageValues", "log1p", 0.62, 1.27),
-        NumericColumn("SpecialDay", "identity", 0.061, 0.2),
-    ),
-    categorical=(
-        CategoricalColumn("Month", ("Jan", "Feb", "Mar", "Apr", "May", "June", "Jul", "Aug",
-                                    "Sep", "Oct", "Nov", "Dec")),
-        CategoricalColumn("VisitorType", ("Returning_Visitor", "New_Visitor", "Other")),
-        CategoricalColumn("Weekend", ("TRUE",)),
-        CategoricalColumn("OperatingSystems", tuple(str(i) for i in range(1, 9))),
-        CategoricalColumn("Browser", tuple(str(i) for i in range(1, 14))),
-        CategoricalColumn("TrafficType", tuple(str(i) for i in range(1, 21))),
-    ),
-)
-
-DIGITS_SCHEMA = DataSchema(
-    label="digit",
-    classes=tuple(str(d) for d in range(10)),
-    numeric=tuple(NumericColumn(f"pixel_{i}", "identity", 0.0, 16.0) for i in range(64)),
-)
-
 
 @dataclass(frozen=True)
 class Table:

@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from ledger.manifest import DpSettings, PhaseDurations, TaskManifest
-from node.data.datasets import DIGITS_SCHEMA, SHOPPERS_SCHEMA
+from node.data.schemas import DIGITS_SCHEMA, SHOPPERS_SCHEMA
 from node.errors import NodeError
 
 __all__ = ["PRESETS", "distributed_schedule", "preset_manifest"]

@@ -7,8 +7,6 @@ import pytest
 import torch
 
 from node.data.datasets import (
-    DIGITS_SCHEMA,
-    SHOPPERS_SCHEMA,
     Table,
     builtin_dataset,
     client_data_from_table,
@@ -25,6 +23,7 @@ from node.data.preprocess import (
     NumericColumn,
     encode_rows,
 )
+from node.data.schemas import DIGITS_SCHEMA, SHOPPERS_SCHEMA
 
 REGION_SIZES = {"region-1": 4780, "region-2": 1136, "region-3": 2403, "region-4": 1182,
                 "region-5": 318, "region-6": 805, "region-7": 761, "region-8": 434,

@@ -12,7 +12,8 @@ import pytest
 
 from ledger.manifest import TaskManifest
 from node.cli.app import main
-from node.data.datasets import SHOPPERS_SCHEMA, builtin_dataset, load_participant_csv, write_shards
+from node.data.datasets import builtin_dataset, load_participant_csv, write_shards
+from node.data.schemas import SHOPPERS_SCHEMA
 from node.learning.task import client_update_bytes, genesis_model_bytes
 from node.requester.presets import preset_manifest
 from node.seeds import derive_seed
@@ -70,7 +71,8 @@ def test_node_process_reading_its_shard_uploads_the_same_bytes(manifest, clients
     script = f"""
 import hashlib, pathlib
 from ledger.manifest import TaskManifest
-from node.data.datasets import SHOPPERS_SCHEMA, load_participant_csv
+from node.data.datasets import load_participant_csv
+from node.data.schemas import SHOPPERS_SCHEMA
 from node.learning.task import client_update_bytes, genesis_model_bytes
 m = TaskManifest.from_json_bytes(pathlib.Path({str(tmp_path / "manifest.json")!r}).read_bytes())
 for cid in ("region-5", "region-8"):

@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from node.codec.safetensors import encode_tensors
-from node.data.datasets import SHOPPERS_SCHEMA, TensorData, builtin_dataset, client_data_from_table
+from node.data.datasets import TensorData, builtin_dataset, client_data_from_table
 from node.data.partition import natural_partition
+from node.data.schemas import SHOPPERS_SCHEMA
 from node.learning.models import build_model
 from node.learning.personalize import personalize
 from node.learning.train import TrainError, TrainHyper, evaluate, train_local
@@ -21,7 +22,8 @@ from node.seeds import derive_seed
 SCRIPT = """
 import hashlib
 from node.codec.safetensors import encode_tensors
-from node.data.datasets import SHOPPERS_SCHEMA, builtin_dataset, client_data_from_table
+from node.data.datasets import builtin_dataset, client_data_from_table
+from node.data.schemas import SHOPPERS_SCHEMA
 from node.learning.models import build_model
 from node.data.partition import natural_partition
 from node.seeds import derive_seed
