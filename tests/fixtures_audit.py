@@ -48,13 +48,13 @@ _BUILT: dict[str, AuditWorkdir] = {}
 class OmittingParticipant(Participant):
     """A committee member that aggregates with the round's last update left out."""
 
-    def outcome(self, round_: int, parent: Cid) -> RoundOutcome:
-        if round_ not in self._outcomes:
+    def outcome(self, round_: int, parent: Cid, attempt: int = 0) -> RoundOutcome:
+        if (round_, 0) not in self._outcomes:
             updates = self.market.updates(self.task, round_)[:-1]
-            self._outcomes[round_] = compute_round(
+            self._outcomes[round_, 0] = compute_round(
                 self.view.manifest, self.view.params, round_, self._fetch(parent), updates,
                 self._fetch)
-        return self._outcomes[round_]
+        return self._outcomes[round_, 0]
 
 
 def _next_deadline(market: FedMarket, tasks: list[int], now: int) -> int | None:

@@ -147,21 +147,16 @@ class Participant:
         ``attempt`` matters in a secure task only (each attempt has its own seed reveals);
         open rounds are computed once, from the round's whole update list.
         """
-        if (round_, attempt) not in self._outcomes:
+        secure = self.secure
+        key = (round_, attempt if secure else 0)
+        if key not in self._outcomes:
             updates = self.market.updates(self.task, round_)
-            secure = self.secure
             # Models are cached (each is the next round's parent); updates are not: the
             # outcome is, and a long task must not keep every update it ever saw.
-            self._outcomes[round_, attempt] = compute_round(
+            self._outcomes[key] = compute_round(
                 self.view.manifest, self.view.params, round_, self._fetch(parent), updates,
                 self.store.get, secure=secure.inputs(round_, attempt) if secure else None)
-        return self._outcomes[round_, attempt]
-
-    def _decided(self, round_: int, parent: Cid, attempt: int) -> RoundOutcome:
-        # Open rounds keep the two-argument call (subclasses in tests override it).
-        if self.secure is None:
-            return self.outcome(round_, parent)
-        return self.outcome(round_, parent, attempt)
+        return self._outcomes[key]
 
     # ------------------------------------------------------------------ actions
 
@@ -218,7 +213,7 @@ class Participant:
         assert state.parent is not None
         if state.submissions < self.view.params.min_submissions:
             return "waiting for submissions"
-        result = self._decided(state.round, state.parent, state.attempt)
+        result = self.outcome(state.round, state.parent, state.attempt)
         # Publish before voting: a quorum on a CID nobody can fetch would stall round r+1.
         self.store.put(result.model_bytes)
         self.market.commit(self.task, state.round, result.model, result.rewards_root,
@@ -229,7 +224,7 @@ class Participant:
                 + (f" (excluded {excluded})" if excluded else ""))
 
     def _reveal(self, round_: int, attempt: int, parent: Cid) -> str:
-        result = self._decided(round_, parent, attempt)
+        result = self.outcome(round_, parent, attempt)
         self.market.reveal(self.task, round_, attempt, result.model, result.rewards_root,
                            self._salt(round_, attempt), sender=self.account)
         self.summary.revealed.append((round_, attempt))
@@ -240,7 +235,7 @@ class Participant:
             if round_ in self.summary.claimed:
                 continue
             entry = self.market.finalized_round(self.task, round_)
-            outcome = self._decided(round_, entry.parent, entry.attempt)
+            outcome = self.outcome(round_, entry.parent, entry.attempt)
             amount = outcome.amount_of(self.account.address)
             if outcome.rewards_root != entry.rewards_root:
                 self.summary.claimed[round_] = 0  # the quorum disagreed with us: nothing to prove
