@@ -1,7 +1,12 @@
-"""The ``fedledger`` command line: one sub-command module per concern.
+"""The ``fedledger`` command line: one module per command, assembled here.
 
-Each ``node.cli_*`` module exposes ``register(subparsers)``, which adds its
-sub-commands and sets ``func`` on each; this module only assembles them.
+Each module in :data:`COMMANDS` exposes ``register(subparsers)``, which adds its parser
+and sets ``func``; command modules import only argparse and :mod:`node.cli.options` at
+module level (everything heavy inside the command), so ``fedledger --help`` loads
+neither web3 nor torch. A command module that fails to import is a bug, never skipped.
+
+One error path: expected failures (``LedgerError``, ``NodeError``, ``CliError``) print one
+line on stderr and exit 1; usage errors (argparse's, ``UsageError``) exit 2.
 """
 
 from __future__ import annotations
@@ -10,20 +15,13 @@ import argparse
 import importlib
 import sys
 
-from ledger.errors import LedgerError
-from node.errors import NodeError
+from node.cli.errors import UsageError
+from node.cli.options import finish
 
-_COMMAND_MODULES = (
-    "node.cli.demo",
-    "node.cli.deploy",
-    "node.cli.task",
-    "node.cli.node",
-    "node.cli.audit",
-    "node.cli.simulate",
-    "node.cli.chain",
-    "node.cli.store",
-    "node.cli.key",
-)
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+COMMANDS = ("demo", "deploy", "task", "node", "audit", "simulate", "chain", "store", "key")
+"""Command names; ``node.cli.<name>`` registers each."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,25 +30,28 @@ def build_parser() -> argparse.ArgumentParser:
         description="Decentralized federated learning on Ethereum and IPFS.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name != module_name:
-                raise
-            continue  # a command module not written yet
-        module.register(subparsers)
+    for name in COMMANDS:
+        importlib.import_module(f"node.cli.{name}").register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs one command; returns the exit code."""
+    from ledger.errors import LedgerError  # light: no web3
+    from node.errors import NodeError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
+        finish(args)
         return int(args.func(args) or 0)
+    except UsageError as err:
+        parser.print_usage(sys.stderr)
+        print(f"fedledger: error: {err}", file=sys.stderr)
+        return 2
     except (LedgerError, NodeError) as err:
         # Expected failures (bad input, reverted transaction, unreachable node): one clear
         # line, no traceback.

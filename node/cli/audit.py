@@ -20,23 +20,18 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ledger.audit import ArtifactCache, AuditReport, audit_model, audit_task
-from ledger.chain.rpc import http_web3
-from ledger.cid import Cid
-from ledger.content_errors import InvalidCidError
-from ledger.deployment import Deployment, DeploymentError
-from ledger.errors import LedgerError
-from ledger.market import FedMarket
-from ledger.store import ContentStore
-from ledger.stores import open_store
-from node.errors import NodeError
+from node.cli.errors import CliError, UsageError
+from node.cli.options import LEDGER, add_options, content_store
+
+if TYPE_CHECKING:
+    from ledger.audit import AuditReport
+    from ledger.deployment import Deployment
 
 __all__ = ["register", "run_audit"]
 
 DEPLOYMENT_FILE = "deployment.json"
-DEFAULT_STORE_DIR = "fedledger-store"
-STORE_DIR = "store"
 CHAIN_STATE_FILE = "chain-state.json"
 
 
@@ -44,17 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "audit", help="verify a model's lineage back to genesis (exit 0 only if all checks pass)")
     p.add_argument("target", help="a model CID, or a task id (audits its last finalized model)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--deployment", metavar="FILE", default=None,
-                       help=f"deployment file (default: ./{DEPLOYMENT_FILE})")
-    where.add_argument("--workdir", metavar="DIR", default=None,
-                       help="a `fedledger demo` directory: its deployment, store and saved chain")
-    p.add_argument("--rpc", metavar="URL", default=None,
-                   help="JSON-RPC URL (default: the deployment's; with --workdir: a fresh anvil "
-                        "on the saved state)")
-    store = p.add_mutually_exclusive_group()
-    store.add_argument("--store", metavar="DIR", default=None, help="a LocalStore directory")
-    store.add_argument("--ipfs", metavar="URL", default=None, help="an IPFS node's RPC API URL")
+    add_options(p, LEDGER)
+    p.add_argument("--workdir", metavar="DIR", default=None,
+                   help="a `fedledger demo` directory: its deployment, store and saved chain "
+                        "(anvil is started on a copy of the saved state unless --rpc is given)")
     p.add_argument("--from-block", type=int, default=None,
                    help="first block of event scans (default: the deployment block)")
     p.add_argument("--replay", action="store_true",
@@ -73,6 +61,7 @@ def _chain_url(args: argparse.Namespace, deployment: Deployment) -> Iterator[str
         yield args.rpc or deployment.rpc_url
         return
     from ledger.chain.anvil import AnvilChain
+    from ledger.deployment import DeploymentError
 
     state = Path(args.workdir) / CHAIN_STATE_FILE
     if not state.is_file():
@@ -84,32 +73,24 @@ def _chain_url(args: argparse.Namespace, deployment: Deployment) -> Iterator[str
             yield chain.rpc_url
 
 
-def _open_store(args: argparse.Namespace) -> ContentStore:
-    if args.ipfs:
-        return open_store(args.ipfs)
-    if args.store:
-        directory = Path(args.store)
-    elif args.workdir:
-        directory = Path(args.workdir) / STORE_DIR
-    else:  # the same default as every other command
-        directory = Path(DEFAULT_STORE_DIR)
-    if not directory.is_dir():  # open_store would create an empty one: every fetch would fail
-        raise DeploymentError(f"no content store at {directory}")
-    return open_store(str(directory))
-
-
 def run_audit(args: argparse.Namespace) -> AuditReport:
     """Make the audit the arguments ask for.
 
     Raises:
         LedgerError: no deployment, chain or store to audit against, or an unknown target.
-        NodeError: the replay's evaluation data cannot be read.
+        NodeError: the replay's evaluation data cannot be read; no store directory.
     """
-    path = (Path(args.workdir) / DEPLOYMENT_FILE if args.workdir
-            else Path(args.deployment or DEPLOYMENT_FILE))
+    from ledger.audit import ArtifactCache, audit_model, audit_task
+    from ledger.chain.rpc import http_web3
+    from ledger.cid import Cid
+    from ledger.deployment import Deployment
+    from ledger.market import FedMarket
+
+    workdir = Path(args.workdir) if args.workdir else None
+    path = workdir / DEPLOYMENT_FILE if workdir else Path(args.deployment)
     deployment = Deployment.load(path)
     from_block = deployment.block if args.from_block is None else args.from_block
-    with _open_store(args) as inner, _chain_url(args, deployment) as url:
+    with content_store(args, workdir=workdir) as inner, _chain_url(args, deployment) as url:
         store = ArtifactCache(inner)
         w3 = http_web3(url)
         deployment.check_chain(w3)
@@ -133,19 +114,21 @@ def run_audit(args: argparse.Namespace) -> AuditReport:
 
 
 def _main(args: argparse.Namespace) -> int:
+    from ledger.errors import LedgerError
     from node.audit.text import render_json, render_tree
+    from node.errors import NodeError
 
     if args.eval_data and not args.replay:
-        print("--eval-data needs --replay", file=sys.stderr)
-        return 2
+        raise UsageError("--eval-data needs --replay")
+    if args.workdir and "deployment" in args.given:
+        raise UsageError("--workdir and --deployment cannot be given together")
     try:
         report = run_audit(args)
-    except (LedgerError, NodeError, InvalidCidError) as err:
+    except (LedgerError, NodeError) as err:
         message = f"audit of {args.target} could not be made: {type(err).__name__}: {err}"
-        if args.json:
+        if args.json:  # scripts read stdout: say it there too
             print(json.dumps({"ok": False, "target": args.target, "error": message}))
-        print(message, file=sys.stderr)
-        return 1
+        raise CliError(message) from err
     print(render_json(report) if args.json else render_tree(report))
     if args.html:
         from node.audit.html import write_html

@@ -6,11 +6,14 @@ import argparse
 import signal
 import threading
 
+from node.cli.options import CommandGroup
+
+__all__ = ["register"]
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    chain = subparsers.add_parser("chain", help="run a local chain (anvil)")
-    chain_sub = chain.add_subparsers(dest="chain_command", metavar="ACTION", required=True)
-    up = chain_sub.add_parser("up", help="start anvil on 127.0.0.1 and wait for Ctrl-C")
+    chain = CommandGroup(subparsers, "chain", "run a local chain (anvil)")
+    up = chain.verb("up", "start anvil on 127.0.0.1 and wait for Ctrl-C")
     up.add_argument("--port", type=int, default=None, help="port (default: a free one)")
     up.add_argument(
         "--state", default=None, metavar="FILE",

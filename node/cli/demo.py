@@ -7,7 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from ledger.market_types import Phase
+from node.cli.errors import CliError
+from node.cli.options import add_options
+from node.cli.privacy_options import add_privacy_args
+
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,12 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--participants", type=int, default=9, help="shops (regions), 1..9")
     demo.add_argument("--rounds", type=int, default=10)
     demo.add_argument("--aggregation", default="fedavg")
-    demo.add_argument("--ipfs", default=None, metavar="URL",
-                      help="use an IPFS node's HTTP RPC API instead of the embedded store")
+    add_options(demo, ["ipfs"])
     demo.add_argument("--replace", action="store_true",
                       help="delete an earlier demo in --workdir first")
-    from node.cli.privacy_options import add_privacy_args
-
     add_privacy_args(demo)
     demo.set_defaults(func=_demo)
 
@@ -59,11 +60,12 @@ def _remove_earlier_demo(workdir: Path) -> None:
     if not workdir.exists():
         return
     if not (workdir / "deployment.json").exists() and any(workdir.iterdir()):
-        raise SystemExit(f"{workdir} is not empty and holds no demo: not deleting it")
+        raise CliError(f"{workdir} is not empty and holds no demo: not deleting it")
     shutil.rmtree(workdir)
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from ledger.market_types import Phase
     from node.cli.privacy_options import dp_settings
     from node.data.schemas import SHOPPERS_FILE
     from node.demo.run import DemoConfig, DemoRun

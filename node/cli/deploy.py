@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ledger.chain.rpc import http_web3
-from ledger.deployment import deploy_market
-from node.cli.options import add_key_args, load_key
+from node.cli.options import KEY, add_options, load_key
+
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,11 +14,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deploy.add_argument("--rpc", required=True, metavar="URL", help="JSON-RPC URL of the chain")
     deploy.add_argument("--out", default="deployment.json", metavar="FILE",
                         help="where to write the deployment file (default: %(default)s)")
-    add_key_args(deploy)
+    add_options(deploy, KEY)
     deploy.set_defaults(func=_deploy)
 
 
 def _deploy(args: argparse.Namespace) -> int:
+    from ledger.chain.rpc import http_web3
+    from ledger.deployment import deploy_market
+
     account = load_key(args)
     deployment, _ = deploy_market(http_web3(args.rpc), sender=account, rpc_url=args.rpc)
     deployment.save(args.out)

@@ -8,15 +8,14 @@ import logging
 import sys
 from pathlib import Path
 
-from node.cli.options import add_key_args, add_ledger_args, load_key, open_ledger
+from node.cli.options import KEY, LEDGER, CommandGroup, load_key, open_ledger
+
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    node = subparsers.add_parser("node", help="run a participant")
-    node_sub = node.add_subparsers(dest="node_command", metavar="ACTION", required=True)
-    run = node_sub.add_parser("run", help="join a task and train, aggregate, claim until it ends")
-    add_ledger_args(run)
-    add_key_args(run)
+    node = CommandGroup(subparsers, "node", "run a participant", shared=LEDGER + KEY)
+    run = node.verb("run", "join a task and train, aggregate, claim until it ends")
     run.add_argument("--task", type=int, required=True)
     run.add_argument("--data", required=True, metavar="CSV", help="this participant's own data")
     run.add_argument("--client-id", default=None,
@@ -38,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format=f"%(asctime)s [{client_id}] %(message)s")
     account = load_key(args)
-    deployment, market, store = open_ledger(args)
+    deployment, market, store = open_ledger(args, create_store=True)
     reveals = deployment.seed_reveals_at(market.w3) if deployment.seed_reveals else None
     with store:
         view = load_task(market, store, args.task)

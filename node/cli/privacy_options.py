@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ledger.manifest import DP_LEVELS, PRIVACY_MODES, DpSettings
+from node.cli.errors import UsageError
 
 __all__ = ["add_privacy_args", "dp_settings"]
 
@@ -36,18 +37,18 @@ def dp_settings(args: argparse.Namespace, rounds: int) -> DpSettings | None:
     """The DP settings the options ask for (None without ``--dp-clip``).
 
     Raises:
-        SystemExit: ``--dp-noise``/``--dp-epsilon`` without ``--dp-clip``, or the reverse.
+        UsageError: ``--dp-noise``/``--dp-epsilon`` without ``--dp-clip``, or the reverse.
         DpError: an epsilon the accountant cannot reach.
     """
     wants_noise = args.dp_noise is not None or args.dp_epsilon is not None
     if args.dp_clip is None:
         if wants_noise:
-            raise SystemExit("--dp-noise/--dp-epsilon need --dp-clip")
+            raise UsageError("--dp-noise/--dp-epsilon need --dp-clip")
         return None
     if not wants_noise:
-        raise SystemExit("--dp-clip needs --dp-noise or --dp-epsilon")
+        raise UsageError("--dp-clip needs --dp-noise or --dp-epsilon")
     if args.dp_level == "record" and args.dp_noise is None and args.dp_noise_shares == 1:
-        raise SystemExit("--dp-level record takes --dp-noise: its epsilon depends on each "
+        raise UsageError("--dp-level record takes --dp-noise: its epsilon depends on each "
                          "participant's data size, and each node reports its own")
     noise = args.dp_noise
     if noise is None:

@@ -16,21 +16,16 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger.errors import LedgerError
-from ledger.manifest import AGGREGATION_RULES, TaskManifest
-from node.errors import NodeError
-from node.requester.presets import PRESETS, preset_manifest
+from ledger.manifest import AGGREGATION_RULES
+from node.data.partition import PARTITIONS
+from node.requester.presets import PRESETS
 from node.sim.attacks import ATTACK_KINDS
-from node.sim.setup import (
-    PARTITIONS,
-    SimulationSetup,
-    build_clients,
-    choose_attackers,
-    load_pooled,
-    partition_rows,
-)
+
+if TYPE_CHECKING:
+    from ledger.manifest import TaskManifest
+    from node.sim.setup import SimulationSetup
 
 __all__ = ["register", "run"]
 
@@ -62,6 +57,9 @@ def register(subparsers: Any) -> None:
 
 
 def _manifest(args: argparse.Namespace) -> TaskManifest:
+    from ledger.manifest import TaskManifest
+    from node.requester.presets import preset_manifest
+
     if args.manifest is not None:
         manifest = TaskManifest.from_json_bytes(args.manifest.read_bytes())
     else:
@@ -75,6 +73,8 @@ def _manifest(args: argparse.Namespace) -> TaskManifest:
 
 
 def _setup(args: argparse.Namespace, manifest: TaskManifest) -> SimulationSetup:
+    from node.sim.setup import SimulationSetup
+
     partition = args.partition or ("natural" if manifest.dataset == "shoppers" else "dirichlet")
     return SimulationSetup(partition=partition, column=args.column, n_clients=args.clients,
                            alpha=args.alpha, shards_per_client=args.shards, csv_path=args.csv,
@@ -97,8 +97,10 @@ def _progress(total: int, enabled: bool):
 
 def run(args: argparse.Namespace) -> int:
     """Runs the sub-command; returns the process exit code."""
+    from node.cli.errors import CliError
     from node.data.datasets import write_shards
     from node.seeds import derive_seed
+    from node.sim.setup import build_clients, choose_attackers, load_pooled, partition_rows
     from node.sim.simulate import run_simulation
 
     try:
@@ -118,9 +120,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         result = run_simulation(manifest, clients, attacks=attacks,
                                 on_round=_progress(manifest.rounds, not args.quiet))
-    except (NodeError, LedgerError, OSError) as err:
-        print(f"fedledger simulate: error: {err}", file=sys.stderr)
-        return 1
+    except OSError as err:  # an unreadable manifest or CSV: the user's to fix
+        raise CliError(f"simulate: {err}") from err
     if args.log is not None:
         log = {"manifest": manifest.to_dict(), "setup": dataclasses.asdict(setup),
                "attackers": sorted(attacks), **result.log()}

@@ -5,22 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 
-from ledger.manifest import PhaseDurations
-from node.cli.options import add_key_args, add_ledger_args, load_key, open_ledger
+from node.cli.options import KEY, LEDGER, CommandGroup, add_options, load_key, open_ledger
 from node.cli.privacy_options import add_privacy_args, dp_settings
-from node.requester.post import TaskTerms, post_task
-from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
+from node.requester.presets import PRESETS
+
+__all__ = ["register"]
 
 WEI_PER_ETH = 10**18
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    task = subparsers.add_parser("task", help="post or inspect a training task")
-    task_sub = task.add_subparsers(dest="task_command", metavar="ACTION", required=True)
+    task = CommandGroup(subparsers, "task", "post or inspect a training task", shared=LEDGER)
 
-    create = task_sub.add_parser("create", help="post a task: manifest + genesis + bounty")
-    add_ledger_args(create)
-    add_key_args(create)
+    create = task.verb("create", "post a task: manifest + genesis + bounty")
+    add_options(create, KEY)
     create.add_argument("--preset", choices=sorted(PRESETS), default="shoppers",
                         help="manifest preset (architecture, data schema, training)")
     create.add_argument("--rounds", type=int, default=None)
@@ -39,8 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_privacy_args(create)
     create.set_defaults(func=_create)
 
-    show = task_sub.add_parser("show", help="print a task's parameters, manifest and state")
-    add_ledger_args(show)
+    show = task.verb("show", "print a task's parameters, manifest and state")
     show.add_argument("task", type=int)
     show.set_defaults(func=_show)
 
@@ -50,6 +47,10 @@ def _wei(eth: float) -> int:
 
 
 def _create(args: argparse.Namespace) -> int:
+    from ledger.manifest import PhaseDurations
+    from node.requester.post import TaskTerms, post_task
+    from node.requester.presets import distributed_schedule, preset_manifest
+
     overrides: dict = {}
     for field in ("rounds", "aggregation", "seed"):
         if getattr(args, field) is not None:
@@ -70,7 +71,7 @@ def _create(args: argparse.Namespace) -> int:
     terms = TaskTerms(bounty=_wei(args.bounty_eth), max_participants=args.max_participants,
                       min_submissions=args.min_submissions, join_duration=args.join_seconds,
                       committee_fee=_wei(args.committee_fee_eth))
-    _, market, store = open_ledger(args)
+    _, market, store = open_ledger(args, create_store=True)
     with store:
         posted = post_task(market, store, manifest, terms, sender=load_key(args))
     print(f"task {posted.task}: manifest {posted.manifest}, genesis {posted.genesis}")

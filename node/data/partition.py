@@ -14,7 +14,11 @@ import numpy as np
 
 from node.data.preprocess import DataError
 
+PARTITIONS = ("dirichlet", "iid", "natural", "shards")
+"""The partitioner names ``node.data.split.DataSplit`` takes."""
+
 __all__ = [
+    "PARTITIONS",
     "client_ids",
     "dirichlet_partition",
     "iid_partition",

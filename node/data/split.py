@@ -23,6 +23,7 @@ from node.data.datasets import (
     read_csv_table,
 )
 from node.data.partition import (
+    PARTITIONS,
     dirichlet_partition,
     iid_partition,
     natural_partition,
@@ -31,10 +32,7 @@ from node.data.partition import (
 from node.data.preprocess import DataError, DataSchema, encode_rows
 from node.seeds import derive_seed
 
-__all__ = ["PARTITIONS", "DataSplit", "build_clients", "load_pooled", "partition_rows"]
-
-PARTITIONS = ("dirichlet", "iid", "natural", "shards")
-
+__all__ = ["DataSplit", "build_clients", "load_pooled", "partition_rows"]
 
 @dataclass(frozen=True)
 class DataSplit:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
+from typing import TYPE_CHECKING
 
 from node.errors import NodeError
+
+if TYPE_CHECKING:  # eth-account takes 0.6 s to import; `fedledger --help` names KEY_ENV
+    from eth_account.signers.local import LocalAccount
+
+__all__ = ["KEY_ENV", "PASSWORD_ENV", "KeyLoadError", "load_account", "write_keystore"]
 
 KEY_ENV = "FEDLEDGER_PRIVATE_KEY"
 PASSWORD_ENV = "FEDLEDGER_KEY_PASSWORD"
@@ -31,6 +34,8 @@ def write_keystore(account: LocalAccount, path: Path, password: str, *,
     ``iterations`` is the pbkdf2 work factor; the default is modest so that demo
     nodes start fast. Raise it for keys that guard real funds.
     """
+    from eth_account import Account
+
     keystore = Account.encrypt(account.key, password, kdf="pbkdf2", iterations=iterations)
     path = Path(path)
     path.write_text(json.dumps(keystore, sort_keys=True))
@@ -45,6 +50,8 @@ def load_account(keyfile: str | Path | None = None, *,
     Raises:
         KeyLoadError: no key source, a wrong password, or a malformed key.
     """
+    from eth_account import Account
+
     if keyfile is None:
         raw = os.environ.get(KEY_ENV)
         if not raw:

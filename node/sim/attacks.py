@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import torch
-
-from node.data.datasets import ClientData, TensorData
 from node.errors import NodeError
+
+if TYPE_CHECKING:  # torch only when an attack runs: `fedledger simulate --help` lists the kinds
+    import torch
+
+    from node.data.datasets import ClientData
 
 __all__ = ["ATTACK_KINDS", "Attack", "flip_labels", "scale_delta"]
 
@@ -42,10 +45,14 @@ class Attack:
 
 def flip_labels(data: ClientData, n_classes: int) -> ClientData:
     """The same client with training labels mapped ``y -> n_classes - 1 - y``."""
+    from node.data.datasets import TensorData
+
     flipped = TensorData(data.train.x, (n_classes - 1) - data.train.y)
     return replace(data, train=flipped)
 
 
 def scale_delta(delta: Mapping[str, torch.Tensor], factor: float) -> dict[str, torch.Tensor]:
     """``delta * factor`` per tensor, float32."""
+    import torch
+
     return {k: (v.to(torch.float32) * float(factor)).contiguous() for k, v in delta.items()}

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ledger.manifest import TaskManifest
-from node.data.split import PARTITIONS, DataSplit, build_clients, load_pooled, partition_rows
+from node.data.split import DataSplit, build_clients, load_pooled, partition_rows
 from node.seeds import derive_seed
 from node.sim.attacks import Attack
 
 __all__ = [
-    "PARTITIONS",
     "SimulationSetup",
     "build_clients",
     "choose_attackers",
