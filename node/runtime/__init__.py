@@ -1,1 +1,12 @@
-"""runtime."""
+"""The participant at work: the node loop, committee work, private updates, keys.
+
+* ``participant``: ``Participant``: join, train, submit, commit, reveal, claim, withdraw.
+* ``committee``: recomputing a round from chain data (what a committee member reveals).
+* ``private_update``: DP and masking applied to a participant's update.
+* ``secure_participant``: the secure-mode inputs a node reads and writes (masks, reveals).
+* ``keystore``: where the signing key comes from (keystore or environment).
+
+Layer: wires ``learning``/``aggregation``/``privacy`` to ``ledger``.
+"""
+
+__all__ = ["committee", "keystore", "participant", "private_update", "secure_participant"]

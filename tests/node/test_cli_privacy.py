@@ -7,6 +7,7 @@ import argparse
 import pytest
 
 from ledger.manifest import DpSettings
+from node.cli.errors import UsageError
 from node.cli.privacy_options import add_privacy_args, dp_settings
 from node.privacy.dp import epsilon_spent, noise_for_epsilon
 from node.requester.presets import distributed_schedule, preset_manifest
@@ -20,14 +21,14 @@ def _parse(*argv: str) -> argparse.Namespace:
 
 def test_no_dp_flags_mean_no_dp() -> None:
     assert dp_settings(_parse(), rounds=5) is None
-    with pytest.raises(SystemExit, match="need --dp-clip"):
+    with pytest.raises(UsageError, match="need --dp-clip"):
         dp_settings(_parse("--dp-noise", "1"), rounds=5)
-    with pytest.raises(SystemExit, match="needs --dp-noise or --dp-epsilon"):
+    with pytest.raises(UsageError, match="needs --dp-noise or --dp-epsilon"):
         dp_settings(_parse("--dp-clip", "1"), rounds=5)
 
 
 def test_record_level_epsilon_needs_noise_shares() -> None:
-    with pytest.raises(SystemExit, match="takes --dp-noise"):
+    with pytest.raises(UsageError, match="takes --dp-noise"):
         dp_settings(_parse("--dp-clip", "1", "--dp-epsilon", "8", "--dp-level", "record"), 5)
     got = dp_settings(_parse("--privacy", "secure", "--dp-clip", "0.5", "--dp-epsilon", "8",
                              "--dp-level", "record", "--dp-noise-shares", "3"), rounds=20)
