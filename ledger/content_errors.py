@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from ledger.errors import LedgerError
 
+__all__ = ["BlockNotFoundError", "CidMismatchError", "ContentError", "InvalidCidError", "StoreUnavailableError"]
+
 
 class ContentError(LedgerError):
     """Base class of every content-store error."""

@@ -22,7 +22,7 @@ from ledger.market import CONTRACT_NAME, FedMarket
 from ledger.seed_reveals import CONTRACT_NAME as SEED_REVEALS_NAME
 from ledger.seed_reveals import SeedReveals
 
-__all__ = ["Deployment", "DeploymentError", "deploy_market"]
+__all__ = ["FORMAT", "Deployment", "DeploymentError", "deploy_market"]
 
 FORMAT = "fedledger-deployment/1"
 

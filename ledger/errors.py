@@ -8,6 +8,8 @@
 Each subsystem defines its subclasses next to the code that raises them.
 """
 
+__all__ = ["LedgerError"]
+
 
 class LedgerError(Exception):
     """Base class of all fedledger ledger-side errors."""

@@ -13,19 +13,26 @@ to its own code (never code shipped in the manifest).
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
-from types import MappingProxyType
 from typing import Any
 
-from ledger.errors import LedgerError
+from ledger.manifest_fields import (
+    ManifestError,
+    choice_field,
+    float_field,
+    int_field,
+    mapping_field,
+    sub_fields,
+    thaw,
+)
 
 __all__ = [
     "AGGREGATION_RULES",
     "DATASETS",
     "DP_LEVELS",
+    "MANIFEST_VERSION",
     "OPTIMIZERS",
     "PRIVACY_MODES",
     "REWARD_RULES",
@@ -56,101 +63,6 @@ REWARD_RULES = ("leave_one_out", "samples")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-class ManifestError(LedgerError):
-    """A task manifest that does not parse or validate.
-
-    Attributes:
-        field: dotted name of the offending field (``""`` for the document itself).
-    """
-
-    def __init__(self, field_name: str, message: str) -> None:
-        self.field = field_name
-        super().__init__(f"manifest field {field_name!r}: {message}" if field_name else message)
-
-
-def _freeze(value: Any) -> Any:
-    """Deep-freezes JSON values so a frozen manifest is immutable all the way down."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({str(k): _freeze(value[k]) for k in sorted(value)})
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return value
-
-
-def _check_json_value(name: str, value: Any) -> None:
-    """JSON-representable with finite floats only, so the canonical bytes exist."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ManifestError(name, f"keys must be strings, got {key!r}")
-            _check_json_value(f"{name}.{key}", item)
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _check_json_value(f"{name}[{i}]", item)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ManifestError(name, "must be finite")
-    elif value is not None and not isinstance(value, (str, int, bool)):
-        raise ManifestError(name, f"not a JSON value: {type(value).__name__}")
-
-
-def _int(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ManifestError(name, f"must be an integer, got {value!r}")
-    if value < minimum:
-        raise ManifestError(name, f"must be >= {minimum}, got {value}")
-    return value
-
-
-def _float(name: str, value: Any, *, minimum: float, maximum: float = math.inf,
-           open_min: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ManifestError(name, f"must be a number, got {value!r}")
-    out = float(value)
-    if not math.isfinite(out):
-        raise ManifestError(name, "must be finite")
-    if out < minimum or (open_min and out == minimum) or out > maximum:
-        low = "(" if open_min else "["
-        raise ManifestError(name, f"must be in {low}{minimum}, {maximum}], got {out}")
-    return out
-
-
-def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ManifestError(name, f"must be one of {list(allowed)}, got {value!r}")
-    return value
-
-
-def _mapping(name: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ManifestError(name, f"must be an object, got {type(value).__name__}")
-    _check_json_value(name, value)
-    return _freeze(value)
-
-
-def _sub_fields(name: str, cls: type, data: Any) -> dict[str, Any]:
-    """Checks that a nested object has exactly the fields of ``cls``."""
-    if not isinstance(data, Mapping):
-        raise ManifestError(name, f"must be an object, got {type(data).__name__}")
-    names = {f.name for f in fields(cls)}
-    for key in data:
-        if key not in names:
-            raise ManifestError(f"{name}.{key}", "unknown field")
-    optional = {f.name for f in fields(cls) if f.default is not MISSING}
-    for key in sorted(names - optional):
-        if key not in data:
-            raise ManifestError(f"{name}.{key}", "missing")
-    return dict(data)
-
-
 @dataclass(frozen=True)
 class PhaseDurations:
     """Seconds each on-chain phase of a round stays open.
@@ -167,7 +79,7 @@ class PhaseDurations:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            _int(f"phase_durations.{f.name}", getattr(self, f.name), minimum=1)
+            int_field(f"phase_durations.{f.name}", getattr(self, f.name), minimum=1)
 
 
 @dataclass(frozen=True)
@@ -197,13 +109,13 @@ class DpSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "clip_norm",
-                           _float("dp.clip_norm", self.clip_norm, minimum=0.0, open_min=True))
+                           float_field("dp.clip_norm", self.clip_norm, minimum=0.0, open_min=True))
         object.__setattr__(self, "noise_multiplier",
-                           _float("dp.noise_multiplier", self.noise_multiplier, minimum=0.0))
+                           float_field("dp.noise_multiplier", self.noise_multiplier, minimum=0.0))
         object.__setattr__(self, "delta",
-                           _float("dp.delta", self.delta, minimum=0.0, maximum=1.0, open_min=True))
-        _choice("dp.level", self.level, DP_LEVELS)
-        _int("dp.noise_shares", self.noise_shares, minimum=1)
+                           float_field("dp.delta", self.delta, minimum=0.0, maximum=1.0, open_min=True))
+        choice_field("dp.level", self.level, DP_LEVELS)
+        int_field("dp.noise_shares", self.noise_shares, minimum=1)
 
 
 @dataclass(frozen=True)
@@ -266,26 +178,26 @@ class TaskManifest:
 
         if not isinstance(self.architecture, str) or not _NAME_RE.match(self.architecture):
             raise ManifestError("architecture", f"must be a lowercase name, got {self.architecture!r}")
-        put("model_params", _mapping("model_params", self.model_params))
-        _choice("dataset", self.dataset, DATASETS)
+        put("model_params", mapping_field("model_params", self.model_params))
+        choice_field("dataset", self.dataset, DATASETS)
         if self.data_schema is None:
             if self.dataset == "csv":
                 raise ManifestError("data_schema", "required when dataset is 'csv'")
         else:
-            put("data_schema", _mapping("data_schema", self.data_schema))
-        put("test_fraction", _float("test_fraction", self.test_fraction, minimum=0.0, maximum=0.9))
-        _int("rounds", self.rounds, minimum=1)
-        _int("local_epochs", self.local_epochs, minimum=1)
-        _int("batch_size", self.batch_size, minimum=1)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        put("lr", _float("lr", self.lr, minimum=0.0, open_min=True))
-        put("fedprox_mu", _float("fedprox_mu", self.fedprox_mu, minimum=0.0))
-        _choice("aggregation", self.aggregation, AGGREGATION_RULES)
-        put("aggregation_params", _mapping("aggregation_params", self.aggregation_params))
-        _int("max_samples", self.max_samples, minimum=1)
-        _choice("reward_rule", self.reward_rule, REWARD_RULES)
-        put("reward_params", _mapping("reward_params", self.reward_params))
-        _choice("privacy", self.privacy, PRIVACY_MODES)
+            put("data_schema", mapping_field("data_schema", self.data_schema))
+        put("test_fraction", float_field("test_fraction", self.test_fraction, minimum=0.0, maximum=0.9))
+        int_field("rounds", self.rounds, minimum=1)
+        int_field("local_epochs", self.local_epochs, minimum=1)
+        int_field("batch_size", self.batch_size, minimum=1)
+        choice_field("optimizer", self.optimizer, OPTIMIZERS)
+        put("lr", float_field("lr", self.lr, minimum=0.0, open_min=True))
+        put("fedprox_mu", float_field("fedprox_mu", self.fedprox_mu, minimum=0.0))
+        choice_field("aggregation", self.aggregation, AGGREGATION_RULES)
+        put("aggregation_params", mapping_field("aggregation_params", self.aggregation_params))
+        int_field("max_samples", self.max_samples, minimum=1)
+        choice_field("reward_rule", self.reward_rule, REWARD_RULES)
+        put("reward_params", mapping_field("reward_params", self.reward_params))
+        choice_field("privacy", self.privacy, PRIVACY_MODES)
         if self.privacy == "secure" and self.aggregation not in _SUM_ONLY_RULES:
             raise ManifestError(
                 "aggregation",
@@ -301,8 +213,8 @@ class TaskManifest:
             raise ManifestError("dp", f"must be DpSettings or None, got {type(self.dp).__name__}")
         if self.noise_shares > 1:
             self._check_distributed_dp()
-        _int("committee_size", self.committee_size, minimum=1)
-        _int("quorum", self.quorum, minimum=1)
+        int_field("committee_size", self.committee_size, minimum=1)
+        int_field("quorum", self.quorum, minimum=1)
         if self.quorum > self.committee_size:
             raise ManifestError("quorum", f"{self.quorum} exceeds committee_size {self.committee_size}")
         if 2 * self.quorum <= self.committee_size:
@@ -310,8 +222,8 @@ class TaskManifest:
             raise ManifestError("quorum", f"{self.quorum} is not a majority of {self.committee_size}")
         if not isinstance(self.phase_durations, PhaseDurations):
             raise ManifestError("phase_durations", "must be PhaseDurations")
-        _int("stake", self.stake, minimum=0)
-        _int("seed", self.seed, minimum=0)
+        int_field("stake", self.stake, minimum=0)
+        int_field("seed", self.seed, minimum=0)
         if self.seed >= 2**63:
             raise ManifestError("seed", "must be below 2**63")
         if self.version != MANIFEST_VERSION:
@@ -351,7 +263,7 @@ class TaskManifest:
                 # change the canonical bytes (and CIDs) of manifests that do not use it.
                 value = {g.name: getattr(value, g.name) for g in fields(value)
                          if g.default is MISSING or getattr(value, g.name) != g.default}
-            out[f.name] = _thaw(value)
+            out[f.name] = thaw(value)
         return out
 
     def to_json_bytes(self) -> bytes:
@@ -376,10 +288,10 @@ class TaskManifest:
         kwargs = dict(data)
         if "phase_durations" in kwargs:
             kwargs["phase_durations"] = PhaseDurations(
-                **_sub_fields("phase_durations", PhaseDurations, kwargs["phase_durations"])
+                **sub_fields("phase_durations", PhaseDurations, kwargs["phase_durations"])
             )
         if kwargs.get("dp") is not None:
-            kwargs["dp"] = DpSettings(**_sub_fields("dp", DpSettings, kwargs["dp"]))
+            kwargs["dp"] = DpSettings(**sub_fields("dp", DpSettings, kwargs["dp"]))
         for f in fields(cls):
             if f.name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
                 raise ManifestError(f.name, "missing")

@@ -34,7 +34,7 @@ from ledger.market_types import (
     commitment_hash,
 )
 
-__all__ = ["FedMarket"]
+__all__ = ["CONTRACT_NAME", "REVEAL_GAS_LIMIT", "FedMarket"]
 
 CONTRACT_NAME = "FedMarket"
 REVEAL_GAS_LIMIT = 600_000

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+__all__ = ["NodeError"]
+
 
 class NodeError(Exception):
     """Base class of all fedledger node-side errors."""

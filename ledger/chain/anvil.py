@@ -25,7 +25,7 @@ from ledger.chain.backend import ChainBackend
 from ledger.chain.errors import AnvilNotFoundError, AnvilStartError, ChainError
 from ledger.chain.rpc import http_web3, rpc_call
 
-__all__ = ["AnvilChain", "find_anvil"]
+__all__ = ["HARDFORK", "AnvilChain", "find_anvil"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 _NPM_ANVIL = _REPO_ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"

@@ -32,7 +32,14 @@ from ledger.chain.errors import (
     TransactionReverted,
 )
 
-__all__ = ["custom_error", "decode_revert", "error_class_for_signature", "register_abi"]
+__all__ = [
+    "ERROR_STRING_SELECTOR",
+    "PANIC_SELECTOR",
+    "custom_error",
+    "decode_revert",
+    "error_class_for_signature",
+    "register_abi",
+]
 
 ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from ledger.errors import LedgerError
 
 __all__ = [
+    "PANIC_REASONS",
     "AnvilNotFoundError",
     "AnvilStartError",
     "ArtifactError",

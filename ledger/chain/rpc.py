@@ -18,7 +18,7 @@ from web3.exceptions import ProviderConnectionError, Web3RPCError
 from ledger.chain.backend import ChainBackend
 from ledger.chain.errors import RpcError, UnsupportedOperation
 
-__all__ = ["RpcChain", "http_web3", "rpc_call", "rpc_errors"]
+__all__ = ["DEFAULT_TIMEOUT", "RpcChain", "endpoint_of", "http_web3", "rpc_call", "rpc_errors"]
 
 DEFAULT_TIMEOUT = 30.0
 

@@ -27,8 +27,11 @@ from ledger.chain.rpc import endpoint_of, rpc_errors
 __all__ = [
     "GAS_MARGIN",
     "PRIORITY_FEE_WEI",
+    "RECEIPT_TIMEOUT_S",
     "chain_id_of",
+    "estimate_gas",
     "fee_fields",
+    "revert_data_of",
     "reverts_decoded",
     "send_transaction",
     "sign_transaction",

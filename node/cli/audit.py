@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ledger.audit import AuditReport
     from ledger.deployment import Deployment
 
-__all__ = ["register", "run_audit"]
+__all__ = ["CHAIN_STATE_FILE", "DEPLOYMENT_FILE", "register", "run_audit"]
 
 DEPLOYMENT_FILE = "deployment.json"
 CHAIN_STATE_FILE = "chain-state.json"

@@ -9,7 +9,7 @@ from node.cli.options import KEY, LEDGER, CommandGroup, add_options, load_key, o
 from node.cli.privacy_options import add_privacy_args, dp_settings
 from node.requester.presets import PRESETS
 
-__all__ = ["register"]
+__all__ = ["WEI_PER_ETH", "register"]
 
 WEI_PER_ETH = 10**18
 

@@ -45,7 +45,7 @@ from node.requester.post import PostedTask, TaskTerms, post_task
 from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
 from node.runtime.keystore import PASSWORD_ENV, write_keystore
 
-__all__ = ["DemoConfig", "DemoRun"]
+__all__ = ["DEMO_PASSWORD", "DemoConfig", "DemoRun", "NodeProcess"]
 
 DEMO_PASSWORD = "fedledger-demo"  # protects throwaway dev keys only
 

@@ -31,6 +31,7 @@ __all__ = [
     "TrainHyper",
     "evaluate",
     "load_state",
+    "predict_logits",
     "single_thread",
     "train_local",
 ]

@@ -30,6 +30,7 @@ import numpy as np
 from node.errors import NodeError
 
 __all__ = [
+    "MAX_FRAC_BITS",
     "FixedPointError",
     "FixedPointRangeError",
     "RingParams",

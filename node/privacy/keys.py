@@ -7,9 +7,13 @@ the account's signing key is never used for anything but signing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from coincurve import PrivateKey
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 __all__ = ["agreement_private_key", "agreement_public_key"]
 
