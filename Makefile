@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 demo: setup
 	$(BIN)/fedledger demo --workdir demo-work --replace
 
-test: setup setup-ipfs
+test: setup setup-ipfs lint
 	$(BIN)/python -m pytest
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -37,8 +37,10 @@ ipfs-node/node_modules/.installed: ipfs-node/package.json ipfs-node/package-lock
 compile: setup
 	$(BIN)/python scripts/compile.py
 
+# ruff on everything, mypy on ledger/ (settings in pyproject.toml); part of `make test`.
 lint: setup
 	$(BIN)/ruff check ledger node scripts tests
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules ipfs-node/node_modules

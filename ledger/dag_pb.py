@@ -169,7 +169,7 @@ def decode_node(block: bytes) -> PBNode:
     for number, wire, value in _fields(block, "PBNode"):
         if number == 1:
             _expect(wire, _LEN, number, "PBNode")
-            data = bytes(value)  # type: ignore[arg-type]
+            data = bytes(value)
         elif number == 2:
             _expect(wire, _LEN, number, "PBNode")
             links.append(_decode_link(value))  # type: ignore[arg-type]
@@ -210,7 +210,7 @@ def decode_unixfs(buf: bytes) -> UnixFsData:
             kind = value  # type: ignore[assignment]
         elif number == 2:
             _expect(wire, _LEN, number, "UnixFS Data")
-            data = bytes(value)  # type: ignore[arg-type]
+            data = bytes(value)
         elif number == 3:
             _expect(wire, _VARINT, number, "UnixFS Data")
             filesize = value  # type: ignore[assignment]

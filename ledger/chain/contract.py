@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, MismatchedABI, Web3ValidationError
-from web3.types import BlockIdentifier, TxReceipt
+from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
 
 from ledger.chain.artifacts import Artifact, load_artifact
 from ledger.chain.backend import ChainBackend
@@ -128,9 +128,9 @@ class Contract:
         with _usage_errors(f"constructor of {name}"):
             data = factory.constructor(*ctor_args).data_in_transaction
         receipt = send_transaction(
-            w3, {"data": data, "value": value}, sender=sender, gas=gas, nonces=tracker_for(w3)
+            w3, {"data": data, "value": Wei(value)}, sender=sender, gas=gas, nonces=tracker_for(w3)
         )
-        return cls(w3, artifact, receipt["contractAddress"])
+        return cls(w3, artifact, str(receipt["contractAddress"]))
 
     def _function(self, fn_name: str, args: tuple[Any, ...]) -> Any:
         with _usage_errors(f"{self.name}.{fn_name}"):
@@ -191,7 +191,8 @@ class Contract:
             TransactionReverted: (or a subclass) reverted at estimation or mined with status 0.
             RpcError: the node could not be reached or refused the transaction.
         """
-        tx = {"to": self.address, "data": self.encode(fn_name, *args), "value": value}
+        tx = cast("TxParams", {"to": self.address, "data": self.encode(fn_name, *args),
+                               "value": value})
         return send_transaction(self.w3, tx, sender=sender, gas=gas, nonces=self._nonces)
 
     def build_signed(
@@ -212,7 +213,8 @@ class Contract:
         Raises:
             ContractUsageError: no such function or the arguments do not match.
         """
-        tx = {"to": self.address, "data": self.encode(fn_name, *args), "value": value}
+        tx = cast("TxParams", {"to": self.address, "data": self.encode(fn_name, *args),
+                               "value": value})
         return sign_transaction(
             self.w3, tx, sender=sender, nonce=nonce, gas=gas, fees=fees or fee_fields(self.w3)
         )

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from eth_typing import ABIError
 
 from eth_abi.exceptions import DecodingError
 from eth_utils import keccak
@@ -52,7 +55,7 @@ _artifacts_scanned = False
 
 
 def _make_class(item: Mapping[str, Any]) -> type[ContractCustomError]:
-    signature = abi_to_signature(dict(item))
+    signature = abi_to_signature(cast("ABIError", dict(item)))
     selector = keccak(text=signature)[:4]
     namespace = {
         "error_name": item["name"],
@@ -77,7 +80,7 @@ def register_abi(abi: Iterable[Mapping[str, Any]]) -> list[type[ContractCustomEr
         for item in abi:
             if item.get("type") != "error":
                 continue
-            signature = abi_to_signature(dict(item))
+            signature = abi_to_signature(cast("ABIError", dict(item)))
             cls = _by_signature.get(signature)
             if cls is None:
                 cls = _make_class(item)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import TYPE_CHECKING, cast
 
 from web3 import Web3
+
+if TYPE_CHECKING:
+    from eth_typing import ChecksumAddress
 
 __all__ = ["NonceTracker", "tracker_for"]
 
@@ -30,7 +34,7 @@ class NonceTracker:
             if address not in self._next:
                 w3 = self._w3()
                 assert w3 is not None, "Web3 object collected while its tracker is in use"
-                self._next[address] = w3.eth.get_transaction_count(address, "pending")
+                self._next[address] = w3.eth.get_transaction_count(cast("ChecksumAddress", address), "pending")
             nonce = self._next[address]
             self._next[address] = nonce + 1
             return nonce

@@ -70,11 +70,9 @@ class _RevertDataProvider(EthereumTesterProvider):
     def make_request(self, method: Any, params: Any) -> Any:
         if method not in ("eth_call", "eth_estimateGas"):
             return super().make_request(method, params)
-        handler = (
-            self.ethereum_tester.call
-            if method == "eth_call"
-            else (self.ethereum_tester.estimate_gas)
-        )
+        tester = self.ethereum_tester
+        assert tester is not None, "the provider has an EthereumTester once constructed"
+        handler = tester.call if method == "eth_call" else tester.estimate_gas
         request_id = self._current_request_id
         self._current_request_id += 1
         try:

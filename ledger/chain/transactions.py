@@ -11,6 +11,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
@@ -138,7 +139,7 @@ def sign_transaction(
         "chainId": chain_id,
         **(fees or fee_fields(w3)),
     }
-    return sender.sign_transaction(full)
+    return sender.sign_transaction(cast("dict[str, Any]", full))
 
 
 def _replay_revert(w3: Web3, tx: TxParams, receipt: TxReceipt, gas: int) -> TransactionReverted:
