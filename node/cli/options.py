@@ -62,7 +62,8 @@ class Option:
 OPTIONS: dict[str, Option] = {
     "deployment": Option(("--deployment",), "deployment.json",
                          "deployment file written by `fedledger deploy`", "FILE"),
-    "rpc": Option(("--rpc",), None, "JSON-RPC URL (default: the one in the deployment file)",
+    "rpc": Option(("--rpc",), None, "JSON-RPC URL of the chain (default: the deployment "
+                                    "file's; `deploy` needs it)",
                   "URL"),
     "store": Option(("--store",), "fedledger-store", "embedded content store directory",
                     "DIR", exclusive="content"),

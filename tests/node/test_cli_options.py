@@ -139,3 +139,8 @@ def test_python_dash_m_node_cli_runs_the_cli() -> None:
                           text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("usage: fedledger")
     assert importlib.import_module("node.cli").main is main
+
+
+def test_deploy_without_rpc_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy"]) == 2
+    assert "deploy needs --rpc URL" in capsys.readouterr().err
