@@ -92,14 +92,15 @@ def _dump() -> None:
 def install() -> None:
     """Wrap the node's work functions (module attributes, looked up at call time)."""
     import node.codec.safetensors
+    import node.learning.task
     import node.runtime.participant
-    import node.sim.simulate
     from ledger.local_store import LocalStore
     from ledger.market import FedMarket
 
-    node.runtime.participant.client_update_bytes = _timed("train", node.runtime.participant.client_update_bytes)
-    node.runtime.participant.compute_round = _timed("committee", node.runtime.participant.compute_round)
-    for module in (node.codec.safetensors, node.sim.simulate):
+    participant = node.runtime.participant
+    participant.client_update_bytes = _timed("train", participant.client_update_bytes)
+    participant.compute_round = _timed("committee", participant.compute_round)
+    for module in (node.codec.safetensors, node.learning.task):
         for name in ("encode_tensors", "decode_tensors"):
             if hasattr(module, name):
                 setattr(module, name, _timed("serialize", getattr(module, name)))
