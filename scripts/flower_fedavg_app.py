@@ -3,7 +3,7 @@
 The same task as fedledger's ``shoppers`` preset: the same model built with the same seed,
 the same natural split (one ``Region`` per participant), the same local training
 (``node.learning.train.train_local`` with ``derive_seed(seed, "train", round, client_id)``) and
-the same final evaluation (``node.sim.simulate.evaluate_clients``). Only the coordination
+the same final evaluation (``node.learning.task.evaluate_clients``). Only the coordination
 differs: Flower's message-based ``FedAvg`` over its SuperLink, aggregating weights in
 float32 numpy instead of fedledger's float64 deltas, so the result equals fedledger's to
 float rounding, not bit for bit.
