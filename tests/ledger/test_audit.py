@@ -30,10 +30,10 @@ from tests.fixtures_audit import (
     with_args,
     workdir_copy,
 )
+from tests.pins import AUDIT_ROUND_MODELS
 
 # The chain run equals `fedledger simulate` of the same manifest and seeds (pinned there too).
-ROUND_MODELS = ("bafkreihsogi5i4zdicvanjks6nq2wrozjtptbryhjvlmhwcf2op6axbava",
-                "bafkreia76uwjia4dkhsrdggdu7d54nfjs7m23mlo5h6ldyefasjpgechji")
+ROUND_MODELS = AUDIT_ROUND_MODELS
 GENESIS = "bafkreibb5ovkjdvgkmjbjn26bkyxrcgibd7mmce74ckoulzf2zh4tewoeu"
 SAMPLES = [3824, 909, 1922]  # regions 1-3, 80% of their rows
 CHECKS_PER_TASK = 5 + 2 * (5 + 3 + 1)  # task-level, then per round: 5 checks + 3 updates + model

@@ -11,8 +11,9 @@ from ledger.cid import Cid
 from ledger.local_store import LocalStore
 from node.cli.app import main
 from tests.fixtures_audit import AuditWorkdir, audit_workdir, workdir_copy
+from tests.pins import AUDIT_ROUND_MODELS
 
-FINAL_MODEL = "bafkreia76uwjia4dkhsrdggdu7d54nfjs7m23mlo5h6ldyefasjpgechji"
+FINAL_MODEL = AUDIT_ROUND_MODELS[1]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_lying_quorum_replay_exits_one_and_writes_html(workdir: AuditWorkdir, tm
     out = capsys.readouterr().out
     assert code == 1
     assert "✗ 4 of 27 checks FAILED:" in out
-    assert f"  ✗ task 2 round 1: replay.model: recomputed bafkreihsogi5i4zdicvanjks6nq2wrozjtptbryhjvlmhwcf2op6axbava, on chain {workdir.lying_models[0]}" in out
+    assert f"  ✗ task 2 round 1: replay.model: recomputed {AUDIT_ROUND_MODELS[0]}, on chain {workdir.lying_models[0]}" in out
     html = page.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 2
     assert "submissions and excluded updates per round" in html

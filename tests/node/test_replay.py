@@ -23,9 +23,9 @@ from tests.fixtures_audit import (
     opened_chain,
     workdir_copy,
 )
+from tests.pins import AUDIT_ROUND_MODELS
 
-ROUND_MODELS = ("bafkreihsogi5i4zdicvanjks6nq2wrozjtptbryhjvlmhwcf2op6axbava",
-                "bafkreia76uwjia4dkhsrdggdu7d54nfjs7m23mlo5h6ldyefasjpgechji")
+ROUND_MODELS = AUDIT_ROUND_MODELS
 # Rewards rule "samples": each round's 0.5 ETH split by sample counts 3824 : 909 : 1922.
 HONEST_REWARDS = [287302779864763336, 68294515401953418, 144402704733283246]
 

@@ -19,9 +19,10 @@ from node.requester.presets import preset_manifest
 from node.seeds import derive_seed
 from node.sim.setup import SimulationSetup, build_clients, choose_attackers, partition_rows
 from node.sim.simulate import model_cid, run_simulation
+from tests.pins import SHOPPERS_FINAL_CID
 
 GENESIS_CID = "bafkreibb5ovkjdvgkmjbjn26bkyxrcgibd7mmce74ckoulzf2zh4tewoeu"
-FINAL_CID = "bafkreifge7izvf5fr2lrrnsnkpk2v7ey6ts35qmu4jlo2meti53tqubble"
+FINAL_CID = SHOPPERS_FINAL_CID
 
 
 @pytest.fixture(scope="module")
