@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {CommitteeDraw} from "./CommitteeDraw.sol";
-import {Rewards} from "./Rewards.sol";
+import {MarketBase} from "./MarketBase.sol";
+import {StakeSeats} from "./StakeSeats.sol";
 
 /// @title MarketViews: read-only views a node, an auditor or a UI needs
 /// @notice Everything here is also reconstructible from events; views exist so a node can decide
-/// what to do next with a single call (`roundState`) and check its committee seat (`isCommitteeMember`).
-abstract contract MarketViews is Rewards {
+/// what to do next with a single call (`roundState`) and check its seats (`seatsOf`).
+abstract contract MarketViews is MarketBase {
     /// @notice Number of tasks created so far (task ids are 1..taskCount).
     function taskCount() external view returns (uint256) {
         return _taskCount;
@@ -34,13 +34,17 @@ abstract contract MarketViews is Rewards {
             minSubmissions: cfg.minSubmissions,
             committeeSize: c.committeeSize,
             quorum: c.quorum,
+            disputeSize: cfg.disputeSize,
             joinDuration: cfg.joinDuration,
             trainDuration: c.trainDuration,
             commitDuration: c.commitDuration,
             revealDuration: c.revealDuration,
-            stake: cfg.stake,
+            challengeDuration: cfg.challengeDuration,
+            claimDuration: cfg.claimDuration,
+            minStake: cfg.minStake,
             slashBps: cfg.slashBps,
             committeeFee: cfg.committeeFee,
+            challengeBond: cfg.challengeBond,
             maxRetries: c.maxRetries
         });
         return (params, cfg.requester, cfg.startTime);
@@ -52,15 +56,9 @@ abstract contract MarketViews is Rewards {
         (p,,) = _phaseAt(_loadClock(task), block.timestamp);
     }
 
-    /// @notice The round being worked on (rounds + 1 once finished).
-    /// @param task the task id
-    function currentRound(uint256 task) external view returns (uint16) {
-        return _loadClock(task).round;
-    }
-
     /// @notice The current round, attempt, phase, windows, submissions, update commitment,
-    /// committee seed and parent model, at the current block time. Once Finished, only
-    /// `attemptStart` is set: the end of the last reveal window, when payouts open.
+    /// locked seed (zero until `lockSeed`) and parent model, at the current block time. Once
+    /// Finished, `attemptStart` is when payouts open (the close of the last challenge window).
     /// @param task the task id
     function roundState(uint256 task) external view returns (RoundState memory s) {
         Clock memory c = _loadClock(task);
@@ -70,19 +68,22 @@ abstract contract MarketViews is Rewards {
         s.attempt = attempt > type(uint8).max ? type(uint8).max : uint8(attempt);
         s.submissions = c.submissions;
         s.updateCommitment = c.submissions == 0 ? bytes32(0) : _updateHead[task];
-        s.attemptStart = uint40(start); // Finished: when payouts open (the last reveal window's end)
-        if (p == Phase.Finished || p == Phase.Cancelled) return s;
+        s.attemptStart = uint40(start);
+        if (p == Phase.Finished || p == Phase.Cancelled || p == Phase.Disputed) return s;
         s.trainEnd = uint40(start + c.trainDuration);
         s.commitEnd = s.trainEnd + c.commitDuration;
         s.revealEnd = s.commitEnd + c.revealDuration;
-        s.seed = _attemptSeed(_seedBase[task], c.round, s.attempt);
+        Draw memory d = _draw[task];
+        if (d.locked && d.round == c.round && d.attempt == attempt) s.seed = _seed[task];
         (s.parentDigest, s.parentCodec) = _parentModel(task, c.round);
     }
 
-    /// @notice Whether payouts (stake withdrawal, refund) are open: the task ended and its last reveal window closed.
+    /// @notice When the task ended (0 while it runs) and its claim deadline.
     /// @param task the task id
-    function ended(uint256 task) external view returns (bool) {
-        return _ended(_loadClock(task), block.timestamp);
+    function endTime(uint256 task) external view returns (uint256 end, uint256 claimDeadline) {
+        Clock memory c = _loadClock(task);
+        end = _endTime(c, block.timestamp);
+        claimDeadline = _claimDeadline(task, c, block.timestamp);
     }
 
     /// @notice A member's state (`isMember == false` for strangers).
@@ -91,19 +92,26 @@ abstract contract MarketViews is Rewards {
     function member(uint256 task, address account) external view returns (MemberInfo memory info) {
         Member memory m = _members[task][account];
         if (m.index1 == 0) return info;
-        return MemberInfo({
+        Stake memory s = _stakes[task][account];
+        info = MemberInfo({
             isMember: true,
             index: m.index1 - 1,
             balance: m.balance,
+            stake: s.stake,
+            stakeStart: s.start,
             lastSubmittedRound: m.lastSubmitted,
             voteRound: m.voteRound,
             voteAttempt: m.voteAttempt,
             voteState: m.voteState,
+            voteWeight: m.voteWeight,
+            disputeRound: m.disputeRound,
+            disputeState: m.disputeState,
+            disputeWeight: m.disputeWeight,
             withdrawn: m.withdrawn
         });
     }
 
-    /// @notice All members in join order (index i is member i of the committee draw).
+    /// @notice All members in join order.
     /// @param task the task id
     function members(uint256 task) external view returns (address[] memory list) {
         uint256 n = _loadClock(task).memberCount;
@@ -117,83 +125,85 @@ abstract contract MarketViews is Rewards {
     /// @param task the task id
     /// @param account the member
     function pubkey(uint256 task, address account) external view returns (bytes memory) {
-        Member memory m = _members[task][account];
-        if (m.index1 == 0) return "";
+        if (_members[task][account].index1 == 0) return "";
         bytes32 body = _pubkeys[task][account];
-        if (m.pubkeyPrefix == 0) return abi.encodePacked(body);
-        return abi.encodePacked(m.pubkeyPrefix, body);
+        uint8 prefix = _stakes[task][account].pubkeyPrefix;
+        if (prefix == 0) return abi.encodePacked(body);
+        return abi.encodePacked(prefix, body);
     }
 
-    /// @notice The committee seed of (`round`, `attempt`):
-    /// keccak256(abi.encode(seedBase, round, attempt)), seedBase = seed0 for round 1, else
-    /// keccak256(abi.encode(seed0, model digest, rewards root)) of round - 1.
+    /// @notice The latest locked seat draw: its (round, attempt), seed and the total stake.
     /// @param task the task id
-    /// @param round a round up to the current one
-    /// @param attempt the attempt (0-based)
-    function committeeSeed(uint256 task, uint16 round, uint8 attempt) public view returns (bytes32) {
-        Clock memory c = _loadClock(task);
-        if (round == 0 || round > c.round) revert FedMarketWrongRound(task, round, c.round);
-        bytes32 base;
-        if (round == c.round) {
-            base = _seedBase[task];
-        } else if (round == 1) {
-            base = _config[task].seed0;
-        } else {
-            RoundRecord storage prev = _rounds[task][round - 1];
-            base = keccak256(abi.encode(_config[task].seed0, prev.modelDigest, prev.rewardsRoot));
-        }
-        return _attemptSeed(base, round, attempt);
-    }
-
-    /// @notice The committee of (`round`, `attempt`) in draw order.
-    /// @param task the task id
-    /// @param round a round up to the current one
-    /// @param attempt the attempt (0-based)
-    function committee(uint256 task, uint16 round, uint8 attempt) external view returns (address[] memory list) {
-        Clock memory c = _loadClock(task);
-        uint256[] memory picked = CommitteeDraw.draw(committeeSeed(task, round, attempt), c.memberCount, c.committeeSize);
-        list = new address[](picked.length);
-        for (uint256 i; i < picked.length; ++i) {
-            list[i] = _memberAt[task][picked[i]];
-        }
-    }
-
-    /// @notice Whether `account` sits on the committee of (`round`, `attempt`).
-    /// @param task the task id
-    /// @param round a round up to the current one
-    /// @param attempt the attempt (0-based)
-    /// @param account the account
-    function isCommitteeMember(uint256 task, uint16 round, uint8 attempt, address account)
+    function lastDraw(uint256 task)
         external
         view
-        returns (bool)
+        returns (uint16 round, uint8 attempt, bool locked, bytes32 seed, uint256 totalStake)
     {
-        Clock memory c = _loadClock(task);
-        uint256 index1 = _members[task][account].index1;
-        if (index1 == 0 || c.memberCount < c.committeeSize) return false;
-        return CommitteeDraw.contains(committeeSeed(task, round, attempt), c.memberCount, c.committeeSize, index1 - 1);
+        Draw memory d = _draw[task];
+        return (d.round, d.attempt, d.locked, d.locked ? _seed[task] : bytes32(0), d.totalStake);
     }
 
-    /// @notice The lineage entry of a finalized round.
+    /// @notice Seats `account` holds in the latest locked draw.
+    /// @param task the task id
+    /// @param account the member
+    function seatsOf(uint256 task, address account) external view returns (uint256) {
+        Draw memory d = _draw[task];
+        if (!d.locked) return 0;
+        return _seatsOf(task, account, _seed[task], _loadClock(task).committeeSize, d.totalStake);
+    }
+
+    /// @notice The seat owners of the latest locked draw, seat by seat (an address repeats for each seat it holds).
+    /// @param task the task id
+    function committee(uint256 task) external view returns (address[] memory owners) {
+        Draw memory d = _draw[task];
+        Clock memory c = _loadClock(task);
+        if (!d.locked) return owners;
+        return _owners(task, c.memberCount, _seed[task], c.committeeSize, d.totalStake);
+    }
+
+    /// @notice The seat owners of round `round`'s dispute committee (void seats included as their owners).
+    /// @param task the task id
+    /// @param round the disputed round
+    function disputeCommittee(uint256 task, uint16 round) external view returns (address[] memory owners) {
+        Clock memory c = _loadClock(task);
+        if (!_disputes[task][round].seeded) return owners;
+        return _owners(task, c.memberCount, _disputeSeed[task][round], _config[task].disputeSize, _draw[task].totalStake);
+    }
+
+    /// @notice The lineage entry of a finalized round (the dispute's result if it was overturned).
     /// @param task the task id
     /// @param round the round
     function finalizedRound(uint256 task, uint16 round) external view returns (FinalizedRound memory r) {
-        RoundRecord storage rec = _rounds[task][round];
-        if (rec.finalizedAt == 0) revert FedMarketRoundNotFinalized(task, round);
-        (r.parentDigest, r.parentCodec) = _parentModel(task, round);
-        r.modelDigest = rec.modelDigest;
-        r.modelCodec = rec.modelCodec;
-        r.updateCommitment = rec.updateCommitment;
-        r.submissions = rec.submissions;
-        r.rewardsRoot = rec.rewardsRoot;
-        r.attempt = rec.attempt;
-        r.votes = rec.votes;
-        r.finalizedAt = rec.finalizedAt;
-        r.revealEnd = rec.revealEnd;
-        r.budget = rec.budget;
+        if (_rounds[task][round].state != RECORD_FINAL) revert FedMarketRoundNotFinalized(task, round);
+        return _lineageEntry(task, _loadClock(task), round);
     }
 
-    /// @notice How many committee members revealed this result in (`round`, `attempt`).
+    /// @notice Whether round `round` is settled (window closed, dispute resolved): payable.
+    function roundSettled(uint256 task, uint16 round) external view returns (bool) {
+        Clock memory c = _loadClock(task);
+        return _rounds[task][round].state == RECORD_FINAL && _roundSettled(c, round, block.timestamp);
+    }
+
+    /// @notice Round `round`'s dispute.
+    function dispute(uint256 task, uint16 round) external view returns (DisputeInfo memory info) {
+        Dispute memory d = _disputes[task][round];
+        if (d.start == 0) return info;
+        Clock memory c = _clock[task];
+        info = DisputeInfo({
+            state: DisputeState(_rounds[task][round].dispute),
+            challenger: d.challenger,
+            start: d.start,
+            commitEnd: d.start + c.commitDuration,
+            revealEnd: d.start + c.commitDuration + c.revealDuration,
+            seed: _disputeSeed[task][round],
+            original: _challenged[task][round],
+            leader: _leader[task][round],
+            leaderSeats: d.leaderSeats,
+            revealedSeats: d.revealedSeats
+        });
+    }
+
+    /// @notice Seats revealing this result in (`round`, `attempt`) (attempt 255: the dispute).
     function votesFor(
         uint256 task,
         uint16 round,
@@ -202,7 +212,7 @@ abstract contract MarketViews is Rewards {
         uint64 modelCodec,
         bytes32 rewardsRoot
     ) external view returns (uint256) {
-        return _tally[_tallyKey(task, round, attempt, _resultHash(modelDigest, modelCodec, rewardsRoot))] & 0xffff;
+        return _tally[_tallyKey(task, round, attempt, _resultHash(modelDigest, modelCodec, rewardsRoot))];
     }
 
     /// @notice Whether `account` claimed its reward for `round`.
@@ -214,12 +224,37 @@ abstract contract MarketViews is Rewards {
 
     /// @notice Total rewards paid out for `round` so far (never above its budget).
     function roundPaid(uint256 task, uint16 round) external view returns (uint256) {
-        return _rounds[task][round].paid;
+        return _paid[task][round];
     }
 
-    /// @notice Bounty not yet assigned to a round, and slashed stake waiting for the next round (or the refund).
-    function funds(uint256 task) external view returns (uint256 unallocated, uint256 slashPool) {
+    /// @notice The requester's books: slash pool (incl. forfeited bonds), swept so far, rewards
+    /// paid and fees earned over all rounds.
+    function funds(uint256 task)
+        external
+        view
+        returns (uint256 pool, uint256 swept, uint256 rewardsPaid, uint256 feesEarned)
+    {
         Funds memory f = _funds[task];
-        return (f.unallocated, f.slashPool);
+        return (f.pool, f.swept, f.rewardsPaid, f.feesEarned);
+    }
+
+    /// @dev Owner of each of `k` seats: binary search of the members' stake intervals (view only).
+    function _owners(uint256 task, uint256 n, bytes32 seed, uint256 k, uint256 totalStake)
+        private
+        view
+        returns (address[] memory owners)
+    {
+        owners = new address[](k);
+        for (uint256 j; j < k; ++j) {
+            uint256 p = StakeSeats.point(seed, j, totalStake);
+            uint256 lo;
+            uint256 hi = n;
+            while (hi - lo > 1) {
+                uint256 mid = (lo + hi) / 2;
+                if (_stakes[task][_memberAt[task][mid]].start <= p) lo = mid;
+                else hi = mid;
+            }
+            owners[j] = _memberAt[task][lo];
+        }
     }
 }

@@ -2,17 +2,19 @@
 pragma solidity 0.8.28;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {Rounds} from "./Rounds.sol";
+import {MarketBase} from "./MarketBase.sol";
 
-/// @title Rewards: pull payments of each round's rewards against its agreed Merkle root
+/// @title Rewards: pull payments of each round's rewards against its final Merkle root
 /// @notice Leaves are OpenZeppelin StandardMerkleTree leaves of (address account, uint256 amount):
 /// `keccak256(bytes.concat(keccak256(abi.encode(account, amount))))`, pairs hashed sorted.
-/// Only members can be paid (the claimed bitmap is indexed by member index). The contract caps
-/// the round's cumulative payouts at its budget, so a lying quorum cannot drain other rounds.
-abstract contract Rewards is Rounds {
+/// Nothing of a round is payable before its challenge window closed undisputed or its dispute was
+/// resolved (an overturn replaces the root first), and nothing after the task's claim deadline
+/// (unclaimed rewards then go to the requester). Only members can be paid (the claimed bitmap is
+/// indexed by member index). Cumulative payouts are capped at the round's budget.
+abstract contract Rewards is MarketBase {
     /// @notice Pays `account` its reward for `round` (anyone may submit the claim; funds go to `account`).
     /// @param task the task id
-    /// @param round a finalized round
+    /// @param round a finalized and settled round
     /// @param account the rewarded member
     /// @param amount the amount in the leaf
     /// @param proof the Merkle proof of the leaf under the round's rewards root
@@ -20,16 +22,21 @@ abstract contract Rewards is Rounds {
         external
         nonReentrant
     {
-        RoundRecord storage rec = _rounds[task][round];
-        if (rec.finalizedAt == 0) revert FedMarketRoundNotFinalized(task, round);
+        Clock memory c = _loadClock(task);
+        if (_rounds[task][round].state != RECORD_FINAL) revert FedMarketRoundNotFinalized(task, round);
+        if (!_roundSettled(c, round, block.timestamp)) revert FedMarketRoundNotSettled(task, round);
+        uint256 deadline = _claimDeadline(task, c, block.timestamp);
+        if (block.timestamp >= deadline) revert FedMarketClaimsClosed(task, deadline);
         _markClaimed(task, round, account);
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, amount))));
-        if (!MerkleProof.verifyCalldata(proof, rec.rewardsRoot, leaf)) {
+        if (!MerkleProof.verifyCalldata(proof, _rewardsRoot[task][round], leaf)) {
             revert FedMarketInvalidProof(task, round, account, amount);
         }
-        uint256 paidAfter = rec.paid + amount;
-        if (paidAfter > rec.budget) revert FedMarketBudgetExceeded(task, round, rec.budget, paidAfter);
-        rec.paid = uint128(paidAfter);
+        uint256 budget = _budget(task, c, round);
+        uint256 paidAfter = _paid[task][round] + amount;
+        if (paidAfter > budget) revert FedMarketBudgetExceeded(task, round, budget, paidAfter);
+        _paid[task][round] = paidAfter;
+        _funds[task].rewardsPaid += uint128(amount);
         emit RewardClaimed(task, round, account, amount);
         _pay(_config[task].token, account, amount);
     }
