@@ -1,13 +1,15 @@
-"""Off-chain reproduction of a round's committee draw (``contracts/market/CommitteeDraw.sol``).
+"""Off-chain reproduction of the stake-weighted seat draw (``contracts/market/StakeSeats.sol``).
 
-The contract gives each attempt of a round a seed (``FedMarket.committeeSeed``), and draws k
-distinct member indices from it: pick ``j`` (``j = 0..k-1``) is the first
-``uint256(keccak256(abi.encode(seed, j, ctr))) % n`` for ``ctr = 0, 1, ...`` not already picked.
-``members`` is the task's member list in join order (``FedMarket.members`` or ``Joined`` events).
+Members' join stakes tile ``[0, total_stake)`` in join order: member i owns
+``[start_i, start_i + stake_i)`` (``Joined`` events, or ``FedMarket.member``). Seat ``j`` of a draw
+from ``seed`` is the point ``uint256(keccak256(abi.encode(seed, j))) % total_stake`` and belongs to
+the member whose interval holds it. Seats are drawn with replacement: the seats of a party with
+stake fraction f are Binomial(k, f) however it splits its stake over accounts.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 
 from eth_abi import encode
@@ -15,50 +17,50 @@ from eth_utils import keccak
 
 from ledger.errors import LedgerError
 
-__all__ = ["CommitteeError", "committee_seed", "draw_committee", "draw_indices"]
+__all__ = ["CommitteeError", "seat_owners", "seat_points", "seats_in"]
 
 
 class CommitteeError(LedgerError):
-    """A committee that cannot be drawn (fewer members than seats, a bad seed)."""
+    """A draw that cannot be made (no stake, a bad seed, mismatched lists)."""
 
 
-def committee_seed(seed_base: bytes, round_: int, attempt: int) -> bytes:
-    """The seed of (round, attempt): ``keccak256(abi.encode(seedBase, round, attempt))``."""
-    return keccak(encode(["bytes32", "uint256", "uint256"], [seed_base, round_, attempt]))
-
-
-def draw_indices(seed: bytes, n: int, k: int) -> list[int]:
-    """The committee's member indices (0-based join order), in draw order.
+def seat_points(seed: bytes, k: int, total_stake: int) -> list[int]:
+    """The points of seats ``0..k-1``.
 
     Raises:
-        CommitteeError: ``n < k``, ``k < 0`` or a seed that is not 32 bytes.
+        CommitteeError: a seed that is not 32 bytes, ``k < 0`` or no stake.
     """
     if len(seed) != 32:
         raise CommitteeError(f"a seed is 32 bytes, not {len(seed)}")
-    if k < 0 or n < k:
-        raise CommitteeError(f"cannot draw {k} of {n} members")
-    picked: list[int] = []
-    for j in range(k):
-        ctr = 0
-        while True:
-            word = keccak(encode(["bytes32", "uint256", "uint256"], [seed, j, ctr]))
-            candidate = int.from_bytes(word, "big") % n
-            if candidate not in picked:
-                picked.append(candidate)
-                break
-            ctr += 1
-    return picked
+    if k < 0 or total_stake <= 0:
+        raise CommitteeError(f"cannot draw {k} seats from a total stake of {total_stake}")
+    return [int.from_bytes(keccak(encode(["bytes32", "uint256"], [seed, j])), "big") % total_stake
+            for j in range(k)]
 
 
-def draw_committee(seed: bytes, members: Sequence[str], k: int) -> list[str]:
-    """The committee's addresses, in draw order, exactly as ``FedMarket.committee`` returns them.
+def seats_in(seed: bytes, k: int, total_stake: int, start: int, stake: int) -> int:
+    """Seats falling in ``[start, start + stake)``, as ``StakeSeats.seatsIn`` counts them."""
+    if stake == 0 or total_stake == 0:
+        return 0
+    return sum(start <= p < start + stake for p in seat_points(seed, k, total_stake))
+
+
+def seat_owners(seed: bytes, k: int, members: Sequence[str], stakes: Sequence[int]) -> list[str]:
+    """The owner of each seat, seat by seat, exactly as ``FedMarket.committee`` returns them.
 
     Args:
-        seed: the attempt's 32-byte seed (``FedMarket.committeeSeed(task, round, attempt)``).
+        seed: the draw's 32-byte seed (``SeedLocked`` / ``DisputeSeedLocked``).
+        k: the number of seats.
         members: all members in join order.
-        k: the committee size.
+        stakes: their join stakes, same order.
 
     Raises:
-        CommitteeError: fewer members than seats or a bad seed.
+        CommitteeError: a bad seed, no stake, or lists of different lengths.
     """
-    return [members[i] for i in draw_indices(seed, len(members), k)]
+    if len(members) != len(stakes):
+        raise CommitteeError(f"{len(members)} members but {len(stakes)} stakes")
+    starts, total = [], 0
+    for stake in stakes:
+        starts.append(total)
+        total += stake
+    return [members[bisect_right(starts, p) - 1] for p in seat_points(seed, k, total)]

@@ -2,19 +2,22 @@
 
     market = FedMarket.deploy(chain, sender=deployer)
     task = market.create_task(params, sender=requester)
-    market.join(task, pubkey, sender=alice)              # pays the stake (approves for ERC-20)
+    market.join(task, pubkey, sender=alice)              # pays the minimum stake (or stake=...)
     state = market.round_state(task)                     # what to do now
     market.submit_update(task, state.round, update_cid, 600, sender=alice)
 
 Protocol summary (see ``contracts/market/*.sol`` NatSpec): each attempt of a round has a train,
 commit and reveal window derived from block timestamps; ``round_state`` says which one is open.
-Committee membership for (round, attempt): ``is_committee_member`` or, off chain,
-``ledger.committee.draw_committee(committee_seed(...), members(task), k)``. Reverts raise the
-custom error's class (``ledger.chain.custom_error("FedMarketWrongPhase")``).
+In the commit window anyone locks the attempt's seed (``lock_seed``); a member's seats are then
+``seats_of`` (off chain: ``ledger.committee.seats_in``). A finalized round can be challenged until
+its window closes; nothing of it is payable before. The market is four contracts (FedMarket and
+the modules it delegates to); this client deploys them and speaks to FedMarket with their merged
+ABI. Reverts raise the custom error's class (``ledger.chain.custom_error("FedMarketWrongPhase")``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -22,8 +25,14 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from ledger.chain import ChainBackend, Contract
+from ledger.chain.artifacts import Artifact, load_artifact
 from ledger.cid import Cid
 from ledger.market_types import (
+    DISPUTE_ATTEMPT,
+    DISPUTE_VOTE,
+    ROUND_VOTE,
+    DisputeInfo,
+    DisputeState,
     LineageEntry,
     MemberInfo,
     Phase,
@@ -34,12 +43,29 @@ from ledger.market_types import (
     commitment_hash,
 )
 
-__all__ = ["CONTRACT_NAME", "REVEAL_GAS_LIMIT", "FedMarket"]
+__all__ = ["CONTRACT_NAME", "MODULES", "REVEAL_GAS_LIMIT", "FedMarket", "market_artifact"]
 
 CONTRACT_NAME = "FedMarket"
-REVEAL_GAS_LIMIT = 600_000
-"""Covers a finalizing reveal with the largest quorum (11 fee credits); ~220k at quorum 3."""
+MODULES = ("FedMarketLifecycle", "FedMarketDisputes", "FedMarketViews")
+"""The modules FedMarket's fallback reaches, in chain order (each delegates to the next)."""
+REVEAL_GAS_LIMIT = 200_000
+"""Covers any reveal: the finalizing one writes three pre-initialised slots (~70k in all)."""
 _ERC20_ABI_ARTIFACT = "TestToken"  # a plain OpenZeppelin ERC20: its ABI covers approve/balanceOf
+
+
+def market_artifact() -> Artifact:
+    """FedMarket's artifact with its modules' functions, events and errors merged into the ABI."""
+    core = load_artifact(CONTRACT_NAME)
+    seen = {(e.get("type"), e.get("name")) for e in core.abi}
+    abi = list(core.abi)
+    for name in MODULES:
+        for entry in load_artifact(name).abi:
+            key = (entry.get("type"), entry.get("name"))
+            if entry.get("type") in ("constructor", "fallback", "receive") or key in seen:
+                continue
+            seen.add(key)
+            abi.append(entry)
+    return replace(core, abi=abi)
 
 
 class FedMarket:
@@ -51,24 +77,43 @@ class FedMarket:
     """
 
     def __init__(self, contract: Contract) -> None:
-        """Wrap a ``Contract`` built from the ``FedMarket`` artifact."""
-        self.contract = contract
+        """Wrap a ``Contract`` at a FedMarket address (its ABI is replaced by the merged one)."""
+        self.contract = Contract(contract.w3, market_artifact(), contract.address)
         self.address = contract.address
         self.w3: Web3 = contract.w3
+        self._chain_id: int | None = None
 
     @classmethod
     def deploy(cls, chain: ChainBackend | Web3, *, sender: LocalAccount) -> FedMarket:
-        """Deploy a new market.
+        """Deploy the modules (views first) and the market on top of them.
 
         Raises:
             TransactionReverted: deployment failed.
         """
-        return cls(Contract.deploy(chain, CONTRACT_NAME, sender=sender))
+        views = Contract.deploy(chain, "FedMarketViews", sender=sender)
+        disputes = Contract.deploy(chain, "FedMarketDisputes", views.address, sender=sender)
+        lifecycle = Contract.deploy(chain, "FedMarketLifecycle", disputes.address, sender=sender)
+        return cls(Contract.deploy(chain, CONTRACT_NAME, lifecycle.address, sender=sender))
 
     @classmethod
     def at(cls, chain: ChainBackend | Web3, address: str) -> FedMarket:
         """The market deployed at ``address``."""
         return cls(Contract.at(chain, CONTRACT_NAME, address))
+
+    @property
+    def chain_id(self) -> int:
+        """The chain id commitments are bound to (asked once)."""
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    def commitment(self, task: int, round_: int, attempt: int, model: Cid, rewards_root: bytes,
+                   salt: bytes, sender: str, *, dispute: bool = False) -> bytes:
+        """The commitment ``commit`` (or ``dispute_commit``) expects for this vote."""
+        return commitment_hash(model, rewards_root, salt, sender, chain_id=self.chain_id,
+                               market=self.address, task=task, round_=round_,
+                               attempt=DISPUTE_ATTEMPT if dispute else attempt,
+                               kind=DISPUTE_VOTE if dispute else ROUND_VOTE)
 
     def _tx(self, fn: str, *args: Any, sender: LocalAccount, value: int = 0,
             gas: int | None = None) -> TxReceipt:
@@ -99,20 +144,22 @@ class FedMarket:
         """Cancel before round 1 starts; the bounty goes back to the requester."""
         return self._tx("cancelTask", task, sender=sender)
 
-    def refund(self, task: int, *, sender: LocalAccount) -> TxReceipt:
-        """Send the unspent bounty of an ended task to its requester (anyone may call)."""
-        return self._tx("refund", task, sender=sender)
+    def sweep(self, task: int, *, sender: LocalAccount) -> TxReceipt:
+        """Pay the requester what an ended task owes it (anyone may call; again after new slashes)."""
+        return self._tx("sweep", task, sender=sender)
 
     # ---------------------------------------------------------------- members
 
-    def join(self, task: int, pubkey: bytes, *, sender: LocalAccount, approve: bool = True) -> TxReceipt:
-        """Join with the task's stake (ETH value, or ERC-20 approve + transferFrom)."""
+    def join(self, task: int, pubkey: bytes, *, sender: LocalAccount, stake: int | None = None,
+             approve: bool = True) -> TxReceipt:
+        """Join with ``stake`` (default: the task's minimum; ETH value, or ERC-20 approve + transferFrom)."""
         params = self.task_info(task).params
+        amount = params.min_stake if stake is None else stake
         if params.is_eth:
-            return self._tx("join", task, pubkey, sender=sender, value=params.stake)
+            return self._tx("join", task, pubkey, amount, sender=sender, value=amount)
         if approve:
-            self._erc20(params.token).transact("approve", self.address, params.stake, sender=sender)
-        return self._tx("join", task, pubkey, sender=sender)
+            self._erc20(params.token).transact("approve", self.address, amount, sender=sender)
+        return self._tx("join", task, pubkey, amount, sender=sender)
 
     def submit_update(
         self, task: int, round_: int, update: Cid, num_samples: int, *, sender: LocalAccount
@@ -120,11 +167,16 @@ class FedMarket:
         """Register an update for ``round_`` (train phase, once per member per round)."""
         return self._tx("submitUpdate", task, round_, update.digest, update.codec, num_samples, sender=sender)
 
+    def lock_seed(self, task: int, *, sender: LocalAccount) -> TxReceipt:
+        """Fix the current attempt's seed (commit window; a no-op once locked)."""
+        return self._tx("lockSeed", task, sender=sender)
+
     def commit(
-        self, task: int, round_: int, model: Cid, rewards_root: bytes, salt: bytes, *, sender: LocalAccount
+        self, task: int, round_: int, attempt: int, model: Cid, rewards_root: bytes, salt: bytes, *,
+        sender: LocalAccount,
     ) -> TxReceipt:
         """Commit to (model, rewards root) in the commit phase (hash computed here with ``salt``)."""
-        commitment = commitment_hash(model, rewards_root, salt, sender.address)
+        commitment = self.commitment(task, round_, attempt, model, rewards_root, salt, sender.address)
         return self._tx("commit", task, round_, commitment, sender=sender)
 
     def commit_raw(self, task: int, round_: int, commitment: bytes, *, sender: LocalAccount) -> TxReceipt:
@@ -155,8 +207,54 @@ class FedMarket:
         )
 
     def settle(self, task: int, account: str, *, sender: LocalAccount) -> TxReceipt:
-        """Settle ``account``'s last vote (slash or fee) after its reveal window (anyone may call)."""
+        """Settle ``account``'s votes whose outcome is final (fee or slash; anyone may call)."""
         return self._tx("settle", task, account, sender=sender)
+
+    def slash_absent(self, task: int, account: str, round_: int, attempt: int, *,
+                     sender: LocalAccount) -> TxReceipt:
+        """Slash a seat holder of (round, attempt) that did not commit (anyone may call)."""
+        return self._tx("slashAbsent", task, account, round_, attempt, sender=sender)
+
+    # ---------------------------------------------------------------- disputes
+
+    def challenge(self, task: int, round_: int, model: Cid, rewards_root: bytes, *,
+                  sender: LocalAccount, approve: bool = True) -> TxReceipt:
+        """Challenge the last finalized round with the task's bond and an alternative result."""
+        params = self.task_info(task).params
+        value = params.challenge_bond if params.is_eth else 0
+        if not params.is_eth and approve:
+            self._erc20(params.token).transact("approve", self.address, params.challenge_bond,
+                                               sender=sender)
+        return self._tx("challenge", task, round_, model.digest, model.codec, rewards_root,
+                        sender=sender, value=value)
+
+    def lock_dispute_seed(self, task: int, round_: int, *, sender: LocalAccount) -> TxReceipt:
+        """Fix the dispute committee's seed (a block after the challenge; a no-op once locked)."""
+        return self._tx("lockDisputeSeed", task, round_, sender=sender)
+
+    def dispute_commit(self, task: int, round_: int, model: Cid, rewards_root: bytes, salt: bytes,
+                       *, sender: LocalAccount) -> TxReceipt:
+        """Commit a dispute seat holder to its own recomputation of ``round_``."""
+        commitment = self.commitment(task, round_, DISPUTE_ATTEMPT, model, rewards_root, salt,
+                                     sender.address, dispute=True)
+        return self._tx("disputeCommit", task, round_, commitment, sender=sender)
+
+    def dispute_reveal(self, task: int, round_: int, model: Cid, rewards_root: bytes, salt: bytes,
+                       *, sender: LocalAccount) -> TxReceipt:
+        """Open a dispute commitment in the dispute's reveal window."""
+        return self._tx("disputeReveal", task, round_, model.digest, model.codec, rewards_root,
+                        salt, sender=sender, gas=REVEAL_GAS_LIMIT)
+
+    def resolve_dispute(self, task: int, round_: int, model: Cid | None = None,
+                        rewards_root: bytes = bytes(32), *, sender: LocalAccount) -> TxReceipt:
+        """End a dispute after its reveal window; ``model``/``rewards_root``: the leader (for an overturn)."""
+        digest, codec = (model.digest, model.codec) if model is not None else (bytes(32), 0)
+        return self._tx("resolveDispute", task, round_, digest, codec, rewards_root, sender=sender)
+
+    def slash_dispute_absent(self, task: int, account: str, round_: int, *,
+                             sender: LocalAccount) -> TxReceipt:
+        """Slash a dispute seat holder that did not commit."""
+        return self._tx("slashDisputeAbsent", task, account, round_, sender=sender)
 
     def withdraw_stake(self, task: int, *, sender: LocalAccount) -> TxReceipt:
         """Withdraw stake + fees - slashes once the task ended."""
@@ -191,9 +289,14 @@ class FedMarket:
         """Round, attempt, phase, windows, submissions, commitment, seed and parent model now."""
         return RoundState.from_abi(self.contract.call("roundState", task))
 
+    def end_time(self, task: int) -> tuple[int, int]:
+        """(when the task ended or 0, its claim deadline or 2**256 - 1 while it runs)."""
+        end, deadline = self.contract.call("endTime", task)
+        return int(end), int(deadline)
+
     def ended(self, task: int) -> bool:
-        """Whether stake withdrawal and refunds are open."""
-        return bool(self.contract.call("ended", task))
+        """Whether stake withdrawal and the sweep are open."""
+        return self.end_time(task)[0] != 0
 
     def member(self, task: int, account: str) -> MemberInfo:
         """A member's state."""
@@ -207,17 +310,30 @@ class FedMarket:
         """A member's registered public key (b"" for strangers)."""
         return bytes(self.contract.call("pubkey", task, account))
 
-    def committee_seed(self, task: int, round_: int, attempt: int) -> bytes:
-        """The committee seed of (round, attempt)."""
-        return bytes(self.contract.call("committeeSeed", task, round_, attempt))
+    def last_draw(self, task: int) -> tuple[int, int, bool, bytes, int]:
+        """(round, attempt, locked, seed, total stake) of the latest locked draw."""
+        round_, attempt, locked, seed, total = self.contract.call("lastDraw", task)
+        return int(round_), int(attempt), bool(locked), bytes(seed), int(total)
 
-    def committee(self, task: int, round_: int, attempt: int) -> list[str]:
-        """The committee of (round, attempt), in draw order."""
-        return list(self.contract.call("committee", task, round_, attempt))
+    def seats_of(self, task: int, account: str) -> int:
+        """Seats ``account`` holds in the latest locked draw."""
+        return int(self.contract.call("seatsOf", task, account))
 
-    def is_committee_member(self, task: int, round_: int, attempt: int, account: str) -> bool:
-        """Whether ``account`` sits on the committee of (round, attempt)."""
-        return bool(self.contract.call("isCommitteeMember", task, round_, attempt, account))
+    def committee(self, task: int) -> list[str]:
+        """Seat owners of the latest locked draw, seat by seat."""
+        return list(self.contract.call("committee", task))
+
+    def dispute_committee(self, task: int, round_: int) -> list[str]:
+        """Seat owners of ``round_``'s dispute committee (empty before its seed is locked)."""
+        return list(self.contract.call("disputeCommittee", task, round_))
+
+    def dispute(self, task: int, round_: int) -> DisputeInfo:
+        """``round_``'s dispute (state NONE if never challenged)."""
+        return DisputeInfo.from_abi(self.contract.call("dispute", task, round_))
+
+    def round_settled(self, task: int, round_: int) -> bool:
+        """Whether ``round_`` is payable: finalized, window closed, any dispute resolved."""
+        return bool(self.contract.call("roundSettled", task, round_))
 
     def finalized_round(self, task: int, round_: int) -> LineageEntry:
         """The lineage entry of a finalized round (raises FedMarketRoundNotFinalized otherwise)."""
@@ -237,10 +353,10 @@ class FedMarket:
         """Rewards paid so far for ``round_``."""
         return int(self.contract.call("roundPaid", task, round_))
 
-    def funds(self, task: int) -> tuple[int, int]:
-        """(unallocated bounty, slash pool)."""
-        unallocated, slash_pool = self.contract.call("funds", task)
-        return int(unallocated), int(slash_pool)
+    def funds(self, task: int) -> tuple[int, int, int, int]:
+        """(slash pool incl. forfeited bonds, swept to the requester, rewards paid, fees earned)."""
+        pool, swept, paid, fees = self.contract.call("funds", task)
+        return int(pool), int(swept), int(paid), int(fees)
 
     # ---------------------------------------------------------------- events
 
@@ -250,9 +366,17 @@ class FedMarket:
         return [Update.from_event(e["args"]) for e in events]
 
     def lineage(self, task: int, from_block: int = 0) -> list[LineageEntry]:
-        """Every finalized round of ``task`` rebuilt from ``ModelFinalized`` events alone."""
-        events = self.contract.events("ModelFinalized", from_block, task=task)
-        return [LineageEntry.from_event(e["args"]) for e in events]
+        """Every finalized round of ``task`` rebuilt from events alone: ``ModelFinalized``, with
+        the result of each ``DisputeResolved`` applied (an overturn replaces model and root)."""
+        entries = {int(e["args"]["round"]): LineageEntry.from_event(e["args"])
+                   for e in self.contract.events("ModelFinalized", from_block, task=task)}
+        for event in self.contract.events("DisputeResolved", from_block, task=task):
+            a = event["args"]
+            entry = entries[int(a["round"])]
+            entries[entry.round] = replace(
+                entry, model=Cid(int(a["modelCodec"]), bytes(a["modelDigest"])),
+                rewards_root=bytes(a["rewardsRoot"]), dispute=DisputeState(a["outcome"]))
+        return [entries[r] for r in sorted(entries)]
 
     def _events_in(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
         block = int(receipt["blockNumber"])

@@ -18,7 +18,12 @@ from eth_utils import keccak, to_checksum_address
 from ledger.cid import Cid, cid_from_chain
 
 __all__ = [
+    "DISPUTE_ATTEMPT",
+    "DISPUTE_VOTE",
+    "ROUND_VOTE",
     "ETH",
+    "DisputeInfo",
+    "DisputeState",
     "LineageEntry",
     "MemberInfo",
     "Phase",
@@ -34,6 +39,9 @@ __all__ = [
 
 ETH = "0x0000000000000000000000000000000000000000"
 """``TaskParams.token`` for tasks paid in ETH."""
+DISPUTE_ATTEMPT = 255
+"""The ``attempt`` that names a round's dispute in events, errors and ``votes_for``."""
+ROUND_VOTE, DISPUTE_VOTE = 0, 1
 
 
 class Phase(IntEnum):
@@ -47,6 +55,17 @@ class Phase(IntEnum):
     FINISHED = 5
     CLOSED = 6
     CANCELLED = 7
+    DISPUTED = 8
+
+
+class DisputeState(IntEnum):
+    """``IFedMarket.DisputeState``: where a finalized round's dispute stands."""
+
+    NONE = 0
+    OPEN = 1
+    UPHELD = 2
+    OVERTURNED = 3
+    INCONCLUSIVE = 4
 
 
 class VoteState(IntEnum):
@@ -55,16 +74,27 @@ class VoteState(IntEnum):
     NONE = 0
     COMMITTED = 1
     REVEALED = 2
-    REVEALED_LATE = 3
 
 
 def _cid(digest: bytes, codec: int) -> Cid:
     return Cid(int(codec), bytes(digest))
 
 
+_PARAM_FIELDS = (
+    "token", "bounty", "rounds", "max_participants", "min_submissions", "committee_size",
+    "quorum", "dispute_size", "join_duration", "train_duration", "commit_duration",
+    "reveal_duration", "challenge_duration", "claim_duration", "min_stake", "slash_bps",
+    "committee_fee", "challenge_bond", "max_retries",
+)  # ABI order after the two CIDs
+
+
 @dataclass(frozen=True, kw_only=True)
 class TaskParams:
-    """``IFedMarket.TaskParams``: fixed at creation. ``token == ETH`` means an ETH task."""
+    """``IFedMarket.TaskParams``: fixed at creation. ``token == ETH`` means an ETH task.
+
+    ``committee_size`` and ``dispute_size`` count seats, drawn stake-weighted; ``min_stake``
+    is the least a member may join with (members may stake more and hold more seats).
+    """
 
     manifest: Cid
     genesis: Cid
@@ -74,41 +104,54 @@ class TaskParams:
     min_submissions: int
     committee_size: int
     quorum: int
+    dispute_size: int
     join_duration: int
     train_duration: int
     commit_duration: int
     reveal_duration: int
-    stake: int
+    challenge_duration: int
+    claim_duration: int
+    min_stake: int
     slash_bps: int
     committee_fee: int
+    challenge_bond: int
     max_retries: int
     token: str = ETH
 
     def to_abi(self) -> tuple[Any, ...]:
         """The struct as a tuple in ABI order."""
-        return (
-            self.manifest.digest, self.manifest.codec, self.genesis.digest, self.genesis.codec,
-            to_checksum_address(self.token), self.bounty, self.rounds, self.max_participants,
-            self.min_submissions, self.committee_size, self.quorum, self.join_duration,
-            self.train_duration, self.commit_duration, self.reveal_duration, self.stake,
-            self.slash_bps, self.committee_fee, self.max_retries,
-        )  # fmt: skip
+        rest = [getattr(self, name) for name in _PARAM_FIELDS]
+        rest[0] = to_checksum_address(self.token)
+        return (self.manifest.digest, self.manifest.codec, self.genesis.digest,
+                self.genesis.codec, *rest)
 
     @classmethod
     def from_abi(cls, t: Sequence[Any]) -> TaskParams:
-        """Decode the struct tuple returned by ``taskInfo``."""
-        return cls(
-            manifest=_cid(t[0], t[1]), genesis=_cid(t[2], t[3]), token=to_checksum_address(t[4]),
-            bounty=t[5], rounds=t[6], max_participants=t[7], min_submissions=t[8],
-            committee_size=t[9], quorum=t[10], join_duration=t[11], train_duration=t[12],
-            commit_duration=t[13], reveal_duration=t[14], stake=t[15], slash_bps=t[16],
-            committee_fee=t[17], max_retries=t[18],
-        )  # fmt: skip
+        """Decode the struct tuple returned by ``taskInfo`` (or carried by ``TaskCreated``)."""
+        values = dict(zip(_PARAM_FIELDS, t[4:], strict=True))
+        values["token"] = to_checksum_address(values["token"])
+        return cls(manifest=_cid(t[0], t[1]), genesis=_cid(t[2], t[3]), **values)
 
     @property
     def is_eth(self) -> bool:
         """Whether bounty and stakes are ETH."""
         return int(self.token, 16) == 0
+
+    @property
+    def round_fees(self) -> int:
+        """Committee fees reserved per round (one fee per seat)."""
+        return self.committee_fee * self.committee_size
+
+    def round_share(self, round_: int) -> int:
+        """Round ``round_``'s share of the bounty (the last round gets the remainder)."""
+        share = self.bounty // self.rounds
+        if round_ == self.rounds:
+            share = self.bounty - share * (self.rounds - 1)
+        return share
+
+    def round_budget(self, round_: int) -> int:
+        """What round ``round_``'s contributors share: its share less the seats' fees."""
+        return self.round_share(round_) - self.round_fees
 
 
 @dataclass(frozen=True)
@@ -156,37 +199,71 @@ class MemberInfo:
     is_member: bool
     index: int
     balance: int
+    stake: int
+    stake_start: int
     last_submitted_round: int
     vote_round: int
     vote_attempt: int
     vote_state: VoteState
+    vote_weight: int
+    dispute_round: int
+    dispute_state: VoteState
+    dispute_weight: int
     withdrawn: bool
 
     @classmethod
     def from_abi(cls, t: Sequence[Any]) -> MemberInfo:
         """Decode the struct tuple."""
-        return cls(bool(t[0]), t[1], t[2], t[3], t[4], t[5], VoteState(t[6]), bool(t[7]))
+        return cls(bool(t[0]), t[1], t[2], t[3], t[4], t[5], t[6], t[7], VoteState(t[8]), t[9],
+                   t[10], VoteState(t[11]), t[12], bool(t[13]))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DisputeInfo:
+    """``dispute``: a round's dispute (``state == NONE`` when it was never challenged)."""
+
+    state: DisputeState
+    challenger: str
+    start: int
+    commit_end: int
+    reveal_end: int
+    seed: bytes
+    original: bytes
+    leader: bytes
+    leader_seats: int
+    revealed_seats: int
+
+    @classmethod
+    def from_abi(cls, t: Sequence[Any]) -> DisputeInfo:
+        """Decode the struct tuple."""
+        return cls(DisputeState(t[0]), t[1], t[2], t[3], t[4], bytes(t[5]), bytes(t[6]),
+                   bytes(t[7]), t[8], t[9])  # fmt: skip
 
 
 @dataclass(frozen=True)
 class LineageEntry:
-    """A finalized round: ``finalizedRound`` view or ``ModelFinalized`` event."""
+    """A finalized round: ``finalizedRound`` view or ``ModelFinalized`` event.
+
+    ``update_commitment`` comes from the event only (None from the view); ``dispute`` from the
+    view only (events are applied by ``ledger.lineage``).
+    """
 
     round: int
     parent: Cid
     model: Cid
-    update_commitment: bytes
+    update_commitment: bytes | None
     submissions: int
     rewards_root: bytes
     attempt: int
     votes: int
     budget: int
+    dispute: DisputeState = DisputeState.NONE
 
     @classmethod
     def from_view(cls, round_: int, t: Sequence[Any]) -> LineageEntry:
         """Decode ``finalizedRound``'s struct tuple."""
-        return cls(round_, _cid(t[0], t[1]), _cid(t[2], t[3]), bytes(t[4]), t[5], bytes(t[6]),
-                   t[7], t[8], t[11])  # fmt: skip
+        return cls(round_, _cid(t[0], t[1]), _cid(t[2], t[3]), None, t[5], bytes(t[4]),
+                   t[6], t[7], t[10], DisputeState(t[11]))  # fmt: skip
 
     @classmethod
     def from_event(cls, args: dict[str, Any]) -> LineageEntry:
@@ -229,14 +306,18 @@ def result_hash(model: Cid, rewards_root: bytes) -> bytes:
     return keccak(encode(["bytes32", "uint64", "bytes32"], [model.digest, model.codec, rewards_root]))
 
 
-def commitment_hash(model: Cid, rewards_root: bytes, salt: bytes, sender: str) -> bytes:
-    """The commit-phase hash ``keccak256(abi.encode(digest, codec, rewardsRoot, salt, sender))``."""
-    return keccak(
-        encode(
-            ["bytes32", "uint64", "bytes32", "bytes32", "address"],
-            [model.digest, model.codec, rewards_root, salt, to_checksum_address(sender)],
-        )
-    )
+def commitment_hash(model: Cid, rewards_root: bytes, salt: bytes, sender: str, *, chain_id: int,
+                    market: str, task: int, round_: int, attempt: int,
+                    kind: int = ROUND_VOTE) -> bytes:
+    """The hash a vote commits to, bound to chain, market, task, round, attempt, kind and voter:
+    ``keccak256(abi.encode(kind, chainid, market, task, round, attempt, digest, codec,
+    rewardsRoot, salt, sender))``; a dispute vote has ``kind=DISPUTE_VOTE``, attempt 255."""
+    return keccak(encode(
+        ["uint256", "uint256", "address", "uint256", "uint256", "uint256", "bytes32", "uint64",
+         "bytes32", "bytes32", "address"],
+        [kind, chain_id, to_checksum_address(market), task, round_, attempt, model.digest,
+         model.codec, rewards_root, salt, to_checksum_address(sender)],
+    ))  # fmt: skip
 
 
 def fold_updates(updates: Iterable[tuple[str, bytes, int, int]]) -> bytes:

@@ -35,13 +35,17 @@ def default_params(**overrides: object) -> TaskParams:
         min_submissions=2,
         committee_size=3,
         quorum=2,
+        dispute_size=7,
         join_duration=100,
         train_duration=100,
         commit_duration=50,
         reveal_duration=50,
-        stake=ETHER,
+        challenge_duration=30,
+        claim_duration=1_000,
+        min_stake=ETHER,
         slash_bps=5_000,
         committee_fee=ETHER // 100,
+        challenge_bond=ETHER // 2,
         max_retries=1,
     )
     return replace(params, **overrides)
@@ -102,12 +106,9 @@ def rewards_for(env: Env, budget: int, accounts: list[str]) -> RewardTree:
     return build_reward_tree(zip(accounts, amounts, strict=True))
 
 
-def round_budget(params: TaskParams, round_: int, slash_pool: int = 0) -> int:
+def round_budget(params: TaskParams, round_: int) -> int:
     """The reward budget a round gets when it finalizes."""
-    share = params.bounty // params.rounds
-    if round_ == params.rounds:
-        share = params.bounty - share * (params.rounds - 1)
-    return share - params.committee_fee * params.quorum + slash_pool
+    return params.round_budget(round_)
 
 
 @dataclass
@@ -137,20 +138,39 @@ def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_al
         update = cid_of(f"update-{state.round}-{i}")
         receipts["submit"].append(m.submit_update(task, state.round, update, 100 + i, sender=account))
     goto(env.chain, state.train_end)
-    committee = [env.by_address[a] for a in m.committee(task, state.round, state.attempt)]
+    receipts["lock"] = [m.lock_seed(task, sender=env.requester)]
+    committee = seat_holders(env)
     model = cid_of(f"model-{state.round}")
-    budget = round_budget(env.params, state.round, m.funds(task)[1])
+    budget = round_budget(env.params, state.round)
     tree = rewards_for(env, budget, [a.address for a in (submitters or env.members)])
     salt = hashlib.sha256(f"salt-{state.round}".encode()).digest()
     for account in committee:
-        receipts["commit"].append(m.commit(task, state.round, model, tree.root, salt, sender=account))
+        receipts["commit"].append(
+            m.commit(task, state.round, state.attempt, model, tree.root, salt, sender=account))
     goto(env.chain, state.commit_end)
-    revealers = committee if reveal_all else committee[: env.params.quorum]
+    revealers = committee if reveal_all else quorum_of(env, committee)
     for account in revealers:
         receipts["reveal"].append(
             m.reveal(task, state.round, state.attempt, model, tree.root, salt, sender=account)
         )
     return RoundResult(state.round, state.attempt, model, tree, committee, receipts)
+
+
+def seat_holders(env: Env) -> list[LocalAccount]:
+    """Distinct holders of the latest locked draw's seats, in first-seat order."""
+    owners = list(dict.fromkeys(env.market.committee(env.task)))
+    return [env.by_address[a] for a in owners]
+
+
+def quorum_of(env: Env, holders: list[LocalAccount]) -> list[LocalAccount]:
+    """The fewest leading holders whose seats reach the quorum."""
+    picked, seats = [], 0
+    for account in holders:
+        if seats >= env.params.quorum:
+            break
+        picked.append(account)
+        seats += env.market.seats_of(env.task, account.address)
+    return picked
 
 
 @contextmanager
