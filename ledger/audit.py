@@ -84,7 +84,7 @@ def _check_terms(report: AuditReport) -> None:
     m, p = report.manifest, report.lineage.params
     assert m is not None
     pairs = [("rounds", m.rounds, p.rounds), ("committee_size", m.committee_size, p.committee_size),
-             ("quorum", m.quorum, p.quorum), ("stake", m.stake, p.stake),
+             ("quorum", m.quorum, p.quorum), ("stake", m.stake, p.min_stake),
              ("train_duration", m.phase_durations.train, p.train_duration),
              ("commit_duration", m.phase_durations.commit, p.commit_duration),
              ("reveal_duration", m.phase_durations.reveal, p.reveal_duration)]

@@ -139,7 +139,7 @@ class TaskManifest:
         dp: optional differential-privacy settings.
         committee_size, quorum: aggregators per round and equal reveals needed (a majority).
         phase_durations: seconds per round phase.
-        stake: wei a participant locks when joining.
+        stake: the least wei a participant locks when joining (more buys more committee seats).
         seed: task seed (genesis init, per-round training seeds, splits).
         version: manifest format version.
 
@@ -222,7 +222,7 @@ class TaskManifest:
             raise ManifestError("quorum", f"{self.quorum} is not a majority of {self.committee_size}")
         if not isinstance(self.phase_durations, PhaseDurations):
             raise ManifestError("phase_durations", "must be PhaseDurations")
-        int_field("stake", self.stake, minimum=0)
+        int_field("stake", self.stake, minimum=1)  # the chain refuses free stake
         int_field("seed", self.seed, minimum=0)
         if self.seed >= 2**63:
             raise ManifestError("seed", "must be below 2**63")

@@ -43,11 +43,13 @@ from ledger.market_types import (
     commitment_hash,
 )
 
-__all__ = ["CONTRACT_NAME", "MODULES", "REVEAL_GAS_LIMIT", "FedMarket", "market_artifact"]
+__all__ = ["CONTRACT_NAME", "LOCK_GAS_LIMIT", "MODULES", "REVEAL_GAS_LIMIT", "FedMarket", "market_artifact"]
 
 CONTRACT_NAME = "FedMarket"
 MODULES = ("FedMarketLifecycle", "FedMarketDisputes", "FedMarketViews")
 """The modules FedMarket's fallback reaches, in chain order (each delegates to the next)."""
+LOCK_GAS_LIMIT = 100_000
+"""Covers ``lockDisputeSeed`` (one new slot, one event)."""
 REVEAL_GAS_LIMIT = 200_000
 """Covers any reveal: the finalizing one writes three pre-initialised slots (~70k in all)."""
 _ERC20_ABI_ARTIFACT = "TestToken"  # a plain OpenZeppelin ERC20: its ABI covers approve/balanceOf
@@ -137,7 +139,7 @@ class FedMarket:
         if not params.is_eth and approve:
             self._erc20(params.token).transact("approve", self.address, params.bounty, sender=sender)
         receipt = self._tx("createTask", params.to_abi(), sender=sender, value=value)
-        [event] = self._events_in(receipt, "TaskCreated")
+        [event] = self.events_in(receipt, "TaskCreated")
         return int(event["args"]["task"])
 
     def cancel_task(self, task: int, *, sender: LocalAccount) -> TxReceipt:
@@ -229,8 +231,13 @@ class FedMarket:
                         sender=sender, value=value)
 
     def lock_dispute_seed(self, task: int, round_: int, *, sender: LocalAccount) -> TxReceipt:
-        """Fix the dispute committee's seed (a block after the challenge; a no-op once locked)."""
-        return self._tx("lockDisputeSeed", task, round_, sender=sender)
+        """Fix the dispute committee's seed (a block after the challenge; a no-op once locked).
+
+        The gas limit is fixed, not estimated: on a dev chain that mines only on demand an
+        estimate runs in the challenge's own block and reverts (FedMarketSeedTooEarly), while
+        the transaction itself lands in the next block.
+        """
+        return self._tx("lockDisputeSeed", task, round_, sender=sender, gas=LOCK_GAS_LIMIT)
 
     def dispute_commit(self, task: int, round_: int, model: Cid, rewards_root: bytes, salt: bytes,
                        *, sender: LocalAccount) -> TxReceipt:
@@ -378,7 +385,8 @@ class FedMarket:
                 rewards_root=bytes(a["rewardsRoot"]), dispute=DisputeState(a["outcome"]))
         return [entries[r] for r in sorted(entries)]
 
-    def _events_in(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
+    def events_in(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
+        """The ``name`` events one transaction emitted."""
         block = int(receipt["blockNumber"])
         tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
         return [e for e in self.contract.events(name, block, block) if e["tx_hash"] == tx_hash]

@@ -20,8 +20,8 @@ from ledger.cid import Cid, cid_from_chain
 __all__ = [
     "DISPUTE_ATTEMPT",
     "DISPUTE_VOTE",
-    "ROUND_VOTE",
     "ETH",
+    "ROUND_VOTE",
     "DisputeInfo",
     "DisputeState",
     "LineageEntry",

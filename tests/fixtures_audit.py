@@ -6,9 +6,10 @@ leaves the layout ``fedledger demo`` leaves (``deployment.json``, ``store/``,
 ``chain-state.json``):
 
 * task 1 (``HONEST_TASK``): everyone honest;
-* task 2 (``LYING_TASK``): two of the three committee members (a quorum) aggregate every
-  round with the last update left out, so the chain finalizes a wrong model: every
-  on-chain check passes, only a replay catches it.
+* task 2 (``LYING_TASK``): two of the three members (a quorum) aggregate every round with
+  the last update left out, and the honest third never challenges, so the chain finalizes
+  a wrong model: every on-chain check passes, only a replay catches it. (With a challenge,
+  the lie is overturned on chain: ``tests/e2e`` and ``tests/contracts`` show that.)
 
 Tests copy what they mutate (``workdir_copy``), so the built directory stays pristine.
 """
@@ -64,6 +65,9 @@ def _next_deadline(market: FedMarket, tasks: list[int], now: int) -> int | None:
         target = {Phase.PENDING: s.attempt_start, Phase.TRAIN: s.train_end,
                   Phase.COMMIT: s.commit_end, Phase.REVEAL: s.reveal_end,
                   Phase.FINISHED: s.attempt_start}.get(s.phase)
+        if s.phase == Phase.DISPUTED:
+            info = market.dispute(task, s.round - 1)
+            target = info.commit_end if now < info.commit_end else info.reveal_end
         if target is not None and target > now:
             targets.append(target)
     return min(targets) if targets else None
@@ -126,7 +130,8 @@ def _build(root: Path) -> AuditWorkdir:
                                      data=client, client_id=client.client_id))
             kind = OmittingParticipant if i < 2 else Participant
             nodes.append(kind(market, store, chain.accounts[1 + PARTICIPANTS + i],
-                              task=lying.task, data=client, client_id=client.client_id))
+                              task=lying.task, data=client, client_id=client.client_id,
+                              challenges=False))
         _drive(chain, market, nodes, [honest.task, lying.task])
         honest_models = tuple(str(e.model) for e in market.lineage(honest.task))
         lying_models = tuple(str(e.model) for e in market.lineage(lying.task))

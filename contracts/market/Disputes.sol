@@ -37,7 +37,9 @@ abstract contract Disputes is MarketBase {
         }
         Member memory m = _members[task][msg.sender];
         if (m.index1 == 0) revert FedMarketNotMember(task, msg.sender);
+        m = _settleAll(task, c, m, msg.sender, block.timestamp); // a slashed-dry liar cannot challenge
         _requireSolvent(task, m, msg.sender);
+        _members[task][msg.sender] = m;
         bytes32 original = _finalResult(task, round);
         if (_resultHash(modelDigest, modelCodec, rewardsRoot) == original) revert FedMarketSameResult(task, round);
         Config storage cfg = _config[task];
@@ -89,7 +91,7 @@ abstract contract Disputes is MarketBase {
         if (m.disputeRound == round) revert FedMarketAlreadyCommitted(task, round, DISPUTE_ATTEMPT, msg.sender);
         uint256 seats = _disputeSeats(task, round, m, msg.sender);
         if (seats == 0) revert FedMarketNotInCommittee(task, round, DISPUTE_ATTEMPT, msg.sender);
-        if (m.disputeState != VOTE_NONE) m = _settleDisputeVote(task, m, msg.sender);
+        m = _settleAll(task, _clock[task], m, msg.sender, block.timestamp);
         _requireSolvent(task, m, msg.sender);
         m.disputeRound = round;
         m.disputeState = VOTE_COMMITTED;

@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.chain.backend import ChainBackend
+from ledger.cid import Cid
 from ledger.market import FedMarket
-from ledger.market_types import Phase, RoundState
+from ledger.market_types import Phase, RoundState, result_hash
 from ledger.seed_reveals import SeedReveals, recovery_window
 
 __all__ = ["RoundProgress", "TimeKeeper"]
@@ -49,12 +50,15 @@ class TimeKeeper:
         task: the task to watch.
         live: returns the addresses of the participants whose processes are running.
         stall_seconds: wall seconds without any change before the phase is ended anyway.
+        window_seconds: wall seconds a challenge window stays open at least (nodes poll in
+            it, recompute the round and challenge a wrong result).
         seed_reveals: the SeedReveals contract, for a secure task (None: open task).
         min_survivors: the task's ``noise_shares``: with fewer submitters nobody reveals.
     """
 
     def __init__(self, chain: ChainBackend, market: FedMarket, task: int, *,
                  live: Callable[[], set[str]], stall_seconds: float = 15.0,
+                 window_seconds: float = 1.5,
                  seed_reveals: SeedReveals | None = None, min_survivors: int = 1) -> None:
         self.chain = chain
         self.market = market
@@ -63,6 +67,7 @@ class TimeKeeper:
         self.seed_reveals = seed_reveals
         self.min_survivors = min_survivors
         self.stall_seconds = stall_seconds
+        self.window_seconds = window_seconds
         self._last_signature: tuple | None = None
         self._last_change = time.monotonic()
 
@@ -109,14 +114,37 @@ class TimeKeeper:
         if s.phase == Phase.COMMIT and self._in_recovery(s):
             return self._survivors_revealed(s, live)
         if s.phase == Phase.COMMIT:
-            committee = {a.lower() for a in self.market.committee(self.task, s.round, s.attempt)}
+            if s.seed == bytes(32):
+                return False  # nobody locked the seed yet: nobody knows the committee
+            committee = {a.lower() for a in self.market.committee(self.task)}
             return p.commits >= len(committee & live)
         if s.phase in (Phase.PENDING, Phase.FINISHED):
-            # Between rounds: late reveals of the previous round are still allowed.
+            # Between rounds: late reveals of the previous round are still allowed, and
+            # every node gets a few polls to recompute the round and challenge it.
             previous = self.market.finalized_round(self.task, s.round - 1)
             commits, reveals = self._votes(s.round - 1, previous.attempt)
-            return reveals >= commits
+            return reveals >= commits and time.monotonic() - self._last_change >= self.window_seconds
+        if s.phase == Phase.DISPUTED:
+            return self._dispute_acted(s.round - 1, live)
         return False  # REVEAL: the quorum's last reveal ends the phase by itself
+
+    def _dispute_acted(self, round_: int, live: set[str]) -> bool:
+        info = self.market.dispute(self.task, round_)
+        contract = self.market.contract
+        commits = contract.events("DisputeCommitted", task=self.task, round=round_)
+        if self.chain.timestamp() >= info.commit_end:
+            reveals = contract.events("DisputeRevealed", task=self.task, round=round_)
+            return len(reveals) >= len(commits)
+        if info.seed == bytes(32):
+            return False
+        entry = self.market.finalized_round(self.task, round_)
+        excluded = {e["args"]["member"].lower()
+                    for e in contract.events("Revealed", task=self.task, round=round_)
+                    if e["args"]["attempt"] == entry.attempt
+                    and result_hash(Cid(int(e["args"]["modelCodec"]), bytes(e["args"]["modelDigest"])),
+                                    bytes(e["args"]["rewardsRoot"])) == info.original}
+        seated = {a.lower() for a in self.market.dispute_committee(self.task, round_)}
+        return len(commits) >= len((seated & live) - excluded)
 
     def _phase_end(self, s: RoundState) -> int:
         if s.phase == Phase.TRAIN:
@@ -125,6 +153,9 @@ class TimeKeeper:
             return recovery_window(s)[1] if self._in_recovery(s) else s.commit_end
         if s.phase == Phase.REVEAL:
             return s.reveal_end
+        if s.phase == Phase.DISPUTED:
+            info = self.market.dispute(self.task, s.round - 1)
+            return info.commit_end if self.chain.timestamp() < info.commit_end else info.reveal_end
         return s.attempt_start  # PENDING (next round's start) and FINISHED (payout start)
 
     def tick(self) -> tuple[RoundProgress, str | None]:

@@ -20,15 +20,23 @@ __all__ = ["PostedTask", "TaskTerms", "post_task"]
 class TaskTerms:
     """The marketplace terms a requester sets next to the manifest (all on chain).
 
-    Durations are in seconds of chain time; ``join_duration`` is the window before round 1.
+    Durations are in seconds of chain time; ``join_duration`` is the window before round 1,
+    ``challenge_duration`` the window after each round's reveal in which its result can be
+    challenged (the next round waits for it), ``claim_duration`` how long rewards stay
+    claimable once the task ended. ``challenge_bond`` None: the manifest's stake;
+    ``dispute_size`` None: 2 x committee + 1 seats (at most 63).
     """
 
     bounty: int
     max_participants: int = 64
     min_submissions: int = 1
     join_duration: int = 60
+    challenge_duration: int = 4
+    claim_duration: int = 86_400
     slash_bps: int = 5_000
     committee_fee: int = 0
+    challenge_bond: int | None = None
+    dispute_size: int | None = None
     max_retries: int = 2
     token: str = ETH
 
@@ -60,9 +68,12 @@ def post_task(market: FedMarket, store: ContentStore, manifest: TaskManifest,
         manifest=manifest_cid, genesis=genesis_cid, bounty=terms.bounty, rounds=manifest.rounds,
         max_participants=terms.max_participants, min_submissions=terms.min_submissions,
         committee_size=manifest.committee_size, quorum=manifest.quorum,
+        dispute_size=terms.dispute_size or min(2 * manifest.committee_size + 1, 63),
         join_duration=terms.join_duration, train_duration=durations.train,
         commit_duration=durations.commit, reveal_duration=durations.reveal,
-        stake=manifest.stake, slash_bps=terms.slash_bps, committee_fee=terms.committee_fee,
+        challenge_duration=terms.challenge_duration, claim_duration=terms.claim_duration,
+        min_stake=manifest.stake, slash_bps=terms.slash_bps, committee_fee=terms.committee_fee,
+        challenge_bond=manifest.stake if terms.challenge_bond is None else terms.challenge_bond,
         max_retries=terms.max_retries, token=terms.token,
     )
     task = market.create_task(params, sender=sender)

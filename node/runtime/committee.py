@@ -101,12 +101,9 @@ class SecureInputs:
 
 
 def round_budget(params: TaskParams, round_index: int) -> int:
-    """The part of the bounty the round's contributors share (the contract's allocation,
-    less the quorum's fees; slashed stake that joins the budget later is not split)."""
-    share = params.bounty // params.rounds
-    if round_index == params.rounds:
-        share = params.bounty - share * (params.rounds - 1)
-    return share - params.committee_fee * params.quorum
+    """The part of the bounty the round's contributors share: exactly the contract's budget
+    (the round's share less one committee fee per seat; slashes go to the requester)."""
+    return params.round_budget(round_index)
 
 
 class _LazyPayloads(Sequence[tuple[bytes, int]]):

@@ -10,7 +10,14 @@ any moment and restarted picks up where the chain says it is:
   the very same CID;
 * its commit salt is derived from its key, task, round and attempt, so after a restart it
   can still open the commitment it made before;
-* claims are checked against the contract's claimed bitmap.
+* claims are checked against the contract's claimed bitmap, and made only once the round's
+  challenge window closed (or its dispute was resolved).
+
+Protocol v2 duties (``node.runtime.disputes``): whoever sees the commit window open first
+locks the attempt's seed; a node whose own recomputation of a finalized round differs from the
+chain's result challenges it (bond) while the window is open; dispute seat holders commit and
+reveal their recomputation; anyone resolves an ended dispute; with a committee fee, a node
+settles its own vote to be credited.
 
 Privacy (``node.runtime.private_update``, ``node.runtime.secure_participant``): with ``dp`` in the manifest
 the update is clipped and noised with a secret derived from the account key, and the
@@ -32,7 +39,7 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from ledger.chain.errors import ChainError
+from ledger.chain.errors import ChainError, ContractCustomError
 from ledger.cid import Cid
 from ledger.errors import LedgerError
 from ledger.market import FedMarket
@@ -45,6 +52,7 @@ from node.errors import NodeError
 from node.learning.task import client_update_bytes
 from node.privacy.keys import agreement_private_key, agreement_public_key
 from node.runtime.committee import RoundOutcome, compute_round
+from node.runtime.disputes import DisputeDuties
 from node.runtime.private_update import dp_secret, private_payload, record_noise_key
 from node.runtime.secure_participant import SecureSteps
 
@@ -81,12 +89,14 @@ class Participant:
         client_id: the participant's stable name (seeds its training).
         update_hook: replaces the uploaded update (tests and attack demos only).
         seed_reveals: the deployment's SeedReveals contract (required for secure tasks).
+        challenges: whether the node challenges a finalized result its own recomputation
+            disagrees with (off only to stage a lie that stands, for audit tests).
     """
 
     def __init__(self, market: FedMarket, store: ContentStore, account: LocalAccount, *,
                  task: int, data: ClientData, client_id: str,
                  update_hook: Callable[[bytes, int], tuple[bytes, int]] | None = None,
-                 seed_reveals: SeedReveals | None = None) -> None:
+                 seed_reveals: SeedReveals | None = None, challenges: bool = True) -> None:
         self.market = market
         self.store = store
         self.account = account
@@ -95,6 +105,7 @@ class Participant:
         self.client_id = client_id
         self.update_hook = update_hook
         self.seed_reveals = seed_reveals
+        self.challenges = challenges
         self.summary = NodeSummary()
         self._view: TaskView | None = None
         self._secure: SecureSteps | None = None
@@ -103,6 +114,8 @@ class Participant:
         self._committee: dict[tuple[int, int], bool] = {}
         self._last_phase: Phase | None = None
         self._withheld: set[int] = set()
+        self._drained = False
+        self.disputes = DisputeDuties(self)
 
     # ------------------------------------------------------------------ helpers
 
@@ -162,7 +175,7 @@ class Participant:
 
     def _join(self) -> str:
         self.market.join(self.task, agreement_public_key(self.account), sender=self.account)
-        return "joined"
+        return f"joined with stake {self.view.params.min_stake}"
 
     def _submit(self, state: RoundState) -> str:
         assert state.parent is not None
@@ -216,8 +229,16 @@ class Participant:
         result = self.outcome(state.round, state.parent, state.attempt)
         # Publish before voting: a quorum on a CID nobody can fetch would stall round r+1.
         self.store.put(result.model_bytes)
-        self.market.commit(self.task, state.round, result.model, result.rewards_root,
-                           self._salt(state.round, state.attempt), sender=self.account)
+        try:
+            self.market.commit(self.task, state.round, state.attempt, result.model,
+                               result.rewards_root, self._salt(state.round, state.attempt),
+                               sender=self.account)
+        except ContractCustomError as err:
+            if err.error_name != "FedMarketBalanceTooLow":
+                raise
+            # Settling our previous vote (inside commit) slashed us dry: we cannot vote again.
+            self._committee[state.round, state.attempt] = False
+            return f"cannot commit in round {state.round}.{state.attempt}: {err}"
         self.summary.committed.append((state.round, state.attempt))
         excluded = "; ".join(f"{who}: {why}" for who, why in result.excluded)
         return (f"committed round {state.round}.{state.attempt} model {result.model}"
@@ -234,6 +255,8 @@ class Participant:
         for round_ in range(1, finalized_rounds + 1):
             if round_ in self.summary.claimed:
                 continue
+            if not self.market.round_settled(self.task, round_):
+                return None  # its window is open or its dispute unresolved: nothing is payable
             entry = self.market.finalized_round(self.task, round_)
             outcome = self.outcome(round_, entry.parent, entry.attempt)
             amount = outcome.amount_of(self.account.address)
@@ -285,9 +308,12 @@ class Participant:
             if revealed is not None:
                 self.summary.seed_reveals.append((state.round, state.attempt))
                 return revealed
-        voted_here = (me.vote_state != VoteState.NONE and me.vote_round == state.round
-                      and me.vote_attempt == state.attempt)
-        if (state.phase == Phase.COMMIT and not voted_here
+        # Any record of (round, attempt), settled or not, means the contract refuses a commit.
+        voted_here = me.vote_round == state.round and me.vote_attempt == state.attempt
+        if state.phase == Phase.COMMIT and not voted_here and state.seed == bytes(32):
+            self.market.lock_seed(self.task, sender=self.account)
+            return f"locked the seed of round {state.round}.{state.attempt}"
+        if (state.phase == Phase.COMMIT and not voted_here and self._solvent(me)
                 and self._in_committee(state.round, state.attempt)):
             if secure is not None and state.submissions > 0 \
                     and not secure.recovery(state).complete:
@@ -296,27 +322,43 @@ class Participant:
         if state.phase == Phase.REVEAL and committed_here:
             assert state.parent is not None
             return self._reveal(state.round, state.attempt, state.parent)
+        duty = self.disputes.step(state, me)
+        if duty is not None:
+            return duty
         finalized = state.round - 1 if state.phase not in _TERMINAL else self._finalized_count()
         claimed = self._claim(finalized)
         if claimed is not None:
             return claimed
         if state.phase in (Phase.FINISHED, Phase.CLOSED) and self.market.ended(self.task) \
-                and not me.withdrawn and me.balance > 0:
-            balance = me.balance
-            self.market.withdraw_stake(self.task, sender=self.account)
-            self.summary.withdrawn = balance
-            return f"withdrew stake {balance}"
+                and not me.withdrawn and me.balance > 0 and not self._drained:
+            return self._withdraw(me)
         return None
+
+    def _withdraw(self, me: MemberInfo) -> str:
+        try:
+            receipt = self.market.withdraw_stake(self.task, sender=self.account)
+        except ContractCustomError as err:
+            if err.error_name != "FedMarketNothingToPay":
+                raise
+            # The balance shown was before our last votes were settled: they took it all.
+            self._drained = True
+            return "nothing to withdraw: settling this node's last votes took its whole balance"
+        [event] = self.market.events_in(receipt, "StakeWithdrawn")
+        self.summary.withdrawn = int(event["args"]["amount"])
+        return f"withdrew {self.summary.withdrawn} (stake, fees and bonds, less slashes)"
 
     def _finalized_count(self) -> int:
         return len(self.market.lineage(self.task))
 
+    def _solvent(self, me: MemberInfo) -> bool:
+        """Whether the balance still covers a slash (the contract refuses votes otherwise)."""
+        return me.balance >= me.stake * self.view.params.slash_bps // 10_000
+
     def _in_committee(self, round_: int, attempt: int) -> bool:
-        # Fixed once the attempt has started: ask the chain once, not on every poll.
+        # Fixed once the attempt's seed is locked (callers check): ask the chain once.
         key = (round_, attempt)
         if key not in self._committee:
-            self._committee[key] = self.market.is_committee_member(
-                self.task, round_, attempt, self.account.address)
+            self._committee[key] = self.market.seats_of(self.task, self.account.address) > 0
         return self._committee[key]
 
     def done(self) -> bool:
@@ -330,7 +372,7 @@ class Participant:
             return True
         me = self.market.member(self.task, self.account.address)
         return self.market.ended(self.task) and (me.withdrawn or me.balance == 0 or
-                                                 not me.is_member)
+                                                 not me.is_member or self._drained)
 
     def run(self, *, poll_seconds: float = 0.3, timeout: float | None = None,
             on_event: Callable[[str], None] | None = None) -> NodeSummary:

@@ -30,7 +30,8 @@ PUBS = {a: agreement_public_key(acct) for a, acct in zip(ADDRS, ACCOUNTS)}
 PARAMS = TaskParams(manifest=cid_of(b"m"), genesis=cid_of(b"g"), bounty=3 * 10**18, rounds=2,
                     max_participants=4, min_submissions=1, committee_size=3, quorum=2,
                     join_duration=1, train_duration=1, commit_duration=1, reveal_duration=1,
-                    stake=0, slash_bps=0, committee_fee=0, max_retries=0)
+                    min_stake=1, slash_bps=1, committee_fee=0, max_retries=0,
+                    dispute_size=3, challenge_duration=1, claim_duration=1, challenge_bond=1)
 
 
 def masked_round(manifest: TaskManifest, updates: Sequence[tuple[bytes, int]], *,
