@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ledger.chain.errors import ContractCustomError
 from ledger.cid import Cid
+from ledger.committee import seat_owners
 from ledger.content_errors import InvalidCidError
 from ledger.errors import LedgerError
 from ledger.lineage_types import (
@@ -76,9 +78,34 @@ def _record_from_view(round_: int, t: Sequence[Any]) -> FinalizedRecord:
     # IFedMarket.FinalizedRound field order
     return FinalizedRecord(
         round=round_, parent=ChainCid(bytes(t[0]), int(t[1])), model=ChainCid(bytes(t[2]), int(t[3])),
-        update_commitment=bytes(t[4]), submissions=int(t[5]), rewards_root=bytes(t[6]),
-        attempt=int(t[7]), votes=int(t[8]), budget=int(t[11]), finalized_at=int(t[9]),
+        update_commitment=None, submissions=int(t[5]), rewards_root=bytes(t[4]),
+        attempt=int(t[6]), votes=int(t[7]), budget=int(t[10]), finalized_at=int(t[8]),
     )
+
+
+def _overturned(record: FinalizedRecord, resolved: list[dict[str, Any]]) -> FinalizedRecord:
+    """The record with its dispute's result applied (``DisputeResolved``, outcome Overturned)."""
+    for event in resolved:
+        a = event["args"]
+        if int(a["outcome"]) == 3:
+            record = replace(record, model=ChainCid(bytes(a["modelDigest"]), int(a["modelCodec"])),
+                             rewards_root=bytes(a["rewardsRoot"]))
+    return record
+
+
+def _committees(market: FedMarket, task: int, from_block: int) -> dict[tuple[int, int], tuple[str, ...]]:
+    """Seat owners of every locked draw, rebuilt from ``Joined`` and ``SeedLocked`` events."""
+    joined = _events(market, "Joined", from_block, task=task)
+    members = [e["args"]["participant"] for e in joined]
+    stakes = [int(e["args"]["stake"]) for e in joined]
+    k = None
+    draws = {}
+    for e in _events(market, "SeedLocked", from_block, task=task):
+        a = e["args"]
+        if k is None:
+            k = int(market.contract.call("taskInfo", task)[0][9])
+        draws[int(a["round"]), int(a["attempt"])] = tuple(seat_owners(bytes(a["seed"]), k, members, stakes))
+    return draws
 
 
 def _view_record(market: FedMarket, task: int, round_: int) -> FinalizedRecord | None:
@@ -136,11 +163,11 @@ def _created(market: FedMarket, task: int, from_block: int) -> TaskCreatedRecord
     if not events:
         return None
     a, block = events[0]["args"], events[0]["block_number"]
+    t = tuple(a["params"].values())  # web3 decodes the struct as a name -> value mapping, in ABI order
     return TaskCreatedRecord(
-        requester=a["requester"], token=a["token"], bounty=int(a["bounty"]),
-        manifest=ChainCid(bytes(a["manifestDigest"]), int(a["manifestCodec"])),
-        genesis=ChainCid(bytes(a["genesisDigest"]), int(a["genesisCodec"])),
-        start_time=int(a["startTime"]), block=int(block),
+        requester=a["requester"], token=a["token"], bounty=int(t[5]),
+        manifest=ChainCid(bytes(t[0]), int(t[1])), genesis=ChainCid(bytes(t[2]), int(t[3])),
+        start_time=int(a["startTime"]), block=int(block), params=TaskParams.from_abi(t),
     )
 
 
@@ -151,7 +178,8 @@ def _task_disagreements(info: TaskInfo, created: TaskCreatedRecord | None) -> tu
     pairs = [("manifest", ChainCid.of(p.manifest), created.manifest),
              ("genesis", ChainCid.of(p.genesis), created.genesis),
              ("bounty", p.bounty, created.bounty), ("requester", info.requester, created.requester),
-             ("token", p.token, created.token), ("start_time", info.start_time, created.start_time)]
+             ("token", p.token, created.token), ("start_time", info.start_time, created.start_time),
+             ("terms", p, created.params)]
     return tuple(f"{name}: view {_describe(v)}, event {_describe(e)}"
                  for name, v, e in pairs if v != e)
 
@@ -182,8 +210,10 @@ def read_lineage(market: FedMarket, task: int, *, from_block: int = 0,
     info = _task_info(market, task)
     created = _created(market, task, from_block)
     current = int(market.contract.call("currentRound", task))
-    finalized_events = {r: _record_from_event(es[-1]) for r, es in
+    resolved = _by_round(_events(market, "DisputeResolved", from_block, task=task))
+    finalized_events = {r: _overturned(_record_from_event(es[-1]), resolved.get(r, [])) for r, es in
                         _by_round(_events(market, "ModelFinalized", from_block, task=task)).items()}
+    committees = _committees(market, task, from_block)
     view_count = min(current - 1, info.params.rounds)
     last = max([view_count, *finalized_events])
     if upto_round is not None:
@@ -206,7 +236,7 @@ def read_lineage(market: FedMarket, task: int, *, from_block: int = 0,
             round=r, event=event, view=view,
             updates=tuple(Update.from_event(e["args"]) for e in updates.get(r, [])),
             votes=_votes(committed.get(r, []), revealed.get(r, [])),
-            committee=tuple(market.contract.call("committee", task, r, attempt)),
+            committee=committees.get((r, attempt), ()),
             claims=tuple(Claim(e["args"]["account"], int(e["args"]["amount"]), e["block_number"])
                          for e in claims.get(r, [])),
             paid=paid,
@@ -236,8 +266,8 @@ def locate_model(market: FedMarket, cid: Cid, *, from_block: int = 0) -> list[Mo
     # genesisDigest is not indexed: scan task creations (one per task, few).
     found += [ModelLocation(int(e["args"]["task"]), 0)
               for e in _events(market, "TaskCreated", from_block)
-              if bytes(e["args"]["genesisDigest"]) == cid.digest
-              and int(e["args"]["genesisCodec"]) == cid.codec]
+              if bytes(e["args"]["params"]["genesisDigest"]) == cid.digest
+              and int(e["args"]["params"]["genesisCodec"]) == cid.codec]
     if not found:
         raise ModelNotFoundError(cid)
     return found

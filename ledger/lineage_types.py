@@ -7,7 +7,7 @@ The contract does not judge codecs, so a pair may name no supported CID; it is k
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ledger.cid import Cid, cid_from_chain
@@ -56,13 +56,15 @@ class FinalizedRecord:
     """A finalized round as one source states it (``finalizedRound`` view or event).
 
     ``block`` is the event's block (None for the view); ``finalized_at`` the view's
-    timestamp (None for the event). Neither takes part in ``differences``.
+    timestamp (None for the event); ``update_commitment`` is the event's only (the chain keeps
+    no copy). None values take no part in ``differences``. An overturned round's event record
+    carries the dispute's result (``DisputeResolved``), like the view.
     """
 
     round: int
     parent: ChainCid
     model: ChainCid
-    update_commitment: bytes
+    update_commitment: bytes | None
     submissions: int
     rewards_root: bytes
     attempt: int
@@ -75,7 +77,9 @@ class FinalizedRecord:
         """Names of the recorded fields on which two sources disagree."""
         skip = {"block", "finalized_at"}
         return [f.name for f in fields(self)
-                if f.name not in skip and getattr(self, f.name) != getattr(other, f.name)]
+                if f.name not in skip and getattr(self, f.name) is not None
+                and getattr(other, f.name) is not None
+                and getattr(self, f.name) != getattr(other, f.name)]
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,10 @@ class RoundLineage:
 
     @property
     def record(self) -> FinalizedRecord:
-        """The view's record when there is one, else the event's."""
+        """The view's record when there is one (with the event's update commitment, which
+        only the event carries), else the event's."""
+        if self.view is not None and self.event is not None:
+            return replace(self.view, update_commitment=self.event.update_commitment)
         record = self.view or self.event
         assert record is not None  # a RoundLineage exists only if one source finalized it
         return record
@@ -178,6 +185,7 @@ class TaskCreatedRecord:
     genesis: ChainCid
     start_time: int
     block: int
+    params: TaskParams | None = None
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,12 @@ abstract contract MarketViews is MarketBase {
         (p,,) = _phaseAt(_loadClock(task), block.timestamp);
     }
 
+    /// @notice The round being worked on (rounds + 1 once finished).
+    /// @param task the task id
+    function currentRound(uint256 task) external view returns (uint16) {
+        return _loadClock(task).round;
+    }
+
     /// @notice The current round, attempt, phase, windows, submissions, update commitment,
     /// locked seed (zero until `lockSeed`) and parent model, at the current block time. Once
     /// Finished, `attemptStart` is when payouts open (the close of the last challenge window).

@@ -9,4 +9,4 @@
 Layer: wires ``learning``/``aggregation``/``privacy`` to ``ledger``.
 """
 
-__all__ = ["committee", "keystore", "participant", "private_update", "secure_participant"]
+__all__ = ["committee", "disputes", "keystore", "participant", "private_update", "secure_participant"]
