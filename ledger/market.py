@@ -373,17 +373,25 @@ class FedMarket:
         return [Update.from_event(e["args"]) for e in events]
 
     def lineage(self, task: int, from_block: int = 0) -> list[LineageEntry]:
-        """Every finalized round of ``task`` rebuilt from events alone: ``ModelFinalized``, with
-        the result of each ``DisputeResolved`` applied (an overturn replaces model and root)."""
-        entries = {int(e["args"]["round"]): LineageEntry.from_event(e["args"])
-                   for e in self.contract.events("ModelFinalized", from_block, task=task)}
-        for event in self.contract.events("DisputeResolved", from_block, task=task):
+        """Every finalized round of ``task`` rebuilt from events alone: ``TaskCreated`` (terms,
+        genesis), ``ModelFinalized``, and each ``DisputeResolved`` applied (an overturn replaces
+        model and root, and so the next round's parent)."""
+        [created] = self.contract.events("TaskCreated", from_block, task=task)
+        params = TaskParams.from_abi(tuple(created["args"]["params"].values()))
+        resolved = {int(e["args"]["round"]): e["args"]
+                    for e in self.contract.events("DisputeResolved", from_block, task=task)}
+        entries, parent = [], params.genesis
+        for event in self.contract.events("ModelFinalized", from_block, task=task):
             a = event["args"]
-            entry = entries[int(a["round"])]
-            entries[entry.round] = replace(
-                entry, model=Cid(int(a["modelCodec"]), bytes(a["modelDigest"])),
-                rewards_root=bytes(a["rewardsRoot"]), dispute=DisputeState(a["outcome"]))
-        return [entries[r] for r in sorted(entries)]
+            entry = LineageEntry.from_event(a, parent=parent, budget=params.round_budget(a["round"]))
+            if entry.round in resolved:
+                r = resolved[entry.round]
+                entry = replace(entry, model=Cid(int(r["modelCodec"]), bytes(r["modelDigest"])),
+                                rewards_root=bytes(r["rewardsRoot"]),
+                                dispute=DisputeState(r["outcome"]))
+            entries.append(entry)
+            parent = entry.model
+        return entries
 
     def events_in(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
         """The ``name`` events one transaction emitted."""

@@ -266,13 +266,13 @@ class LineageEntry:
                    t[6], t[7], t[10], DisputeState(t[11]))  # fmt: skip
 
     @classmethod
-    def from_event(cls, args: dict[str, Any]) -> LineageEntry:
-        """Decode a ``ModelFinalized`` event's args."""
+    def from_event(cls, args: dict[str, Any], *, parent: Cid, budget: int) -> LineageEntry:
+        """Decode a ``ModelFinalized`` event's args; the event states neither the parent (the
+        previous round's final model, or genesis) nor the budget (``TaskParams.round_budget``)."""
         return cls(
-            args["round"], _cid(args["parentDigest"], args["parentCodec"]),
-            _cid(args["modelDigest"], args["modelCodec"]), bytes(args["updateCommitment"]),
-            args["submissions"], bytes(args["rewardsRoot"]), args["attempt"], args["votes"],
-            args["budget"],
+            args["round"], parent, _cid(args["modelDigest"], args["modelCodec"]),
+            bytes(args["updateCommitment"]), args["submissions"], bytes(args["rewardsRoot"]),
+            args["attempt"], args["votes"], budget,
         )  # fmt: skip
 
 

@@ -181,19 +181,18 @@ interface IFedMarket {
     );
     /// @notice A quorum of seats agreed: `modelDigest` is round `round + 1`'s parent unless a
     /// challenge overturns it before the window closes.
+    /// The parent is the previous round's final model (genesis for round 1) and the budget
+    /// follows from the task's terms, so neither is repeated here.
     event ModelFinalized(
         uint256 indexed task,
         uint16 indexed round,
         bytes32 indexed modelDigest,
         uint64 modelCodec,
-        bytes32 parentDigest,
-        uint64 parentCodec,
         bytes32 updateCommitment,
         uint32 submissions,
         bytes32 rewardsRoot,
         uint8 attempt,
-        uint16 votes,
-        uint128 budget
+        uint16 votes
     );
     /// @notice `challenger` bonded `bond` against round `round`'s result, proposing another.
     event Challenged(
@@ -274,7 +273,9 @@ interface IFedMarket {
     error FedMarketHorizonTooFar(uint256 horizon);
     /// @notice maxParticipants must be at least max(committeeSize, minSubmissions).
     error FedMarketParticipantCapTooSmall(uint256 maxParticipants, uint256 needed);
-    /// @notice maxParticipants cannot exceed `max` (2^24).
+    /// @notice A phase duration cannot exceed `max` seconds (2^24 - 1, 194 days).
+    error FedMarketDurationTooLong(uint256 duration, uint256 max);
+    /// @notice maxParticipants cannot exceed `max` (2^24 - 1).
     error FedMarketParticipantCapTooLarge(uint256 maxParticipants, uint256 max);
     /// @notice minSubmissions must be at least 1.
     error FedMarketZeroMinSubmissions();

@@ -21,7 +21,8 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
 
     uint256 internal constant MAX_COMMITTEE = 31;
     uint256 internal constant MAX_DISPUTE = 63;
-    uint256 internal constant MAX_PARTICIPANTS = 1 << 24;
+    uint256 internal constant MAX_PARTICIPANTS = (1 << 24) - 1;
+    uint256 internal constant MAX_DURATION = (1 << 24) - 1;
     /// @dev `attempt` value naming a round's dispute in events and errors.
     uint8 internal constant DISPUTE_ATTEMPT = 255;
     /// @dev `roundStart` while a dispute holds the next round (or the task's end) back.
@@ -46,15 +47,19 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
     uint8 internal constant RECORD_PREPARED = 1;
     uint8 internal constant RECORD_FINAL = 2;
 
-    /// @dev The hot slot of a task (248 bits). `round` is 1-based; `rounds + 1` once finished.
+    /// @dev The hot slot of a task (248 bits): everything submit, commit, reveal and finalize
+    /// read. `round` is 1-based; `rounds + 1` once finished. Counts and durations are 24-bit
+    /// (16.7 million members, 194 days per phase).
     struct Clock {
         uint40 roundStart;
         uint16 round;
-        uint32 submissions;
-        uint32 memberCount;
-        uint32 trainDuration;
-        uint32 commitDuration;
-        uint32 revealDuration;
+        uint16 rounds;
+        uint24 submissions;
+        uint24 memberCount;
+        uint24 trainDuration;
+        uint24 commitDuration;
+        uint24 revealDuration;
+        uint24 challengeDuration;
         uint8 maxRetries;
         uint8 status;
         uint8 committeeSize;
@@ -79,7 +84,6 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
         uint64 genesisCodec;
         uint40 startTime;
         uint32 joinDuration;
-        uint32 challengeDuration;
         uint32 claimDuration;
         uint96 challengeBond;
     }
@@ -93,7 +97,8 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
     }
 
     /// @dev The requester's side of the books. `pool` is every slash not sent to a challenger plus
-    /// forfeited bonds; `swept` what the requester received so far.
+    /// forfeited bonds; `swept` what the requester received so far. Each counter is stored plus
+    /// one (set at creation), so no hot path ever writes these slots from zero.
     struct Funds {
         uint128 pool;
         uint128 swept;

@@ -39,7 +39,7 @@ abstract contract MarketViews is MarketBase {
             trainDuration: c.trainDuration,
             commitDuration: c.commitDuration,
             revealDuration: c.revealDuration,
-            challengeDuration: cfg.challengeDuration,
+            challengeDuration: c.challengeDuration,
             claimDuration: cfg.claimDuration,
             minStake: cfg.minStake,
             slashBps: cfg.slashBps,
@@ -241,7 +241,7 @@ abstract contract MarketViews is MarketBase {
         returns (uint256 pool, uint256 swept, uint256 rewardsPaid, uint256 feesEarned)
     {
         Funds memory f = _funds[task];
-        return (f.pool, f.swept, f.rewardsPaid, f.feesEarned);
+        return (f.pool - 1, f.swept - 1, f.rewardsPaid - 1, f.feesEarned - 1); // stored plus one
     }
 
     /// @dev Owner of each of `k` seats: binary search of the members' stake intervals (view only).

@@ -25,7 +25,7 @@ abstract contract Membership is MarketBase {
         uint256 assets = start + stake + cfg.bounty + uint256(cfg.challengeBond) * cfg.rounds;
         if (assets > type(uint96).max) revert FedMarketAmountTooLarge(assets);
         uint8 prefix = _storePubkey(task, pubkey);
-        uint32 index = c.memberCount;
+        uint24 index = c.memberCount;
         _members[task][msg.sender] = Member({
             balance: stake,
             index1: index + 1,

@@ -186,32 +186,28 @@ abstract contract Rounds is MarketBase {
         });
         _modelDigest[task][round] = r.modelDigest;
         _rewardsRoot[task][round] = r.rewardsRoot;
-        Config storage cfg = _config[task];
         Clock storage clock = _clock[task];
         clock.round = round + 1;
-        clock.roundStart = revealEnd + cfg.challengeDuration;
+        clock.roundStart = revealEnd + c.challengeDuration;
         clock.submissions = 0;
-        bool last = round == cfg.rounds;
+        bool last = round == c.rounds;
         if (last) clock.status = STATUS_FINISHED;
         _emitFinalized(task, c, round);
         if (last) emit TaskFinished(task, round);
     }
 
     function _emitFinalized(uint256 task, Clock memory c, uint16 round) private {
-        FinalizedRound memory r = _lineageEntry(task, c, round);
+        RoundRecord memory rec = _rounds[task][round];
         emit ModelFinalized(
             task,
             round,
-            r.modelDigest,
-            r.modelCodec,
-            r.parentDigest,
-            r.parentCodec,
+            _modelDigest[task][round],
+            rec.modelCodec,
             _updateHead[task],
-            r.submissions,
-            r.rewardsRoot,
-            r.attempt,
-            r.votes,
-            r.budget
+            c.submissions,
+            _rewardsRoot[task][round],
+            rec.attempt,
+            rec.votes
         );
     }
 }

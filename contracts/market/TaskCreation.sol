@@ -35,24 +35,26 @@ abstract contract TaskCreation is MarketBase {
             genesisCodec: p.genesisCodec,
             startTime: start,
             joinDuration: p.joinDuration,
-            challengeDuration: p.challengeDuration,
             claimDuration: p.claimDuration,
             challengeBond: p.challengeBond
         });
         _clock[task] = Clock({
             roundStart: start,
             round: 1,
+            rounds: p.rounds,
             submissions: 0,
             memberCount: 0,
-            trainDuration: p.trainDuration,
-            commitDuration: p.commitDuration,
-            revealDuration: p.revealDuration,
+            trainDuration: uint24(p.trainDuration),
+            commitDuration: uint24(p.commitDuration),
+            revealDuration: uint24(p.revealDuration),
+            challengeDuration: uint24(p.challengeDuration),
             maxRetries: p.maxRetries,
             status: STATUS_OPEN,
             committeeSize: p.committeeSize,
             quorum: p.quorum
         });
         _updateHead[task] = SENTINEL;
+        _funds[task] = Funds({pool: 1, swept: 1, rewardsPaid: 1, feesEarned: 1}); // stored plus one
         _seed[task] = SENTINEL;
         _pull(p.token, p.bounty);
         emit TaskCreated(task, msg.sender, p.token, p, start);
@@ -95,6 +97,11 @@ abstract contract TaskCreation is MarketBase {
                 || p.challengeDuration == 0 || p.claimDuration == 0
         ) revert FedMarketZeroDuration();
         if (p.commitDuration < 2) revert FedMarketCommitTooShort(p.commitDuration);
+        uint256 longest = p.trainDuration;
+        if (p.commitDuration > longest) longest = p.commitDuration;
+        if (p.revealDuration > longest) longest = p.revealDuration;
+        if (p.challengeDuration > longest) longest = p.challengeDuration;
+        if (longest > MAX_DURATION) revert FedMarketDurationTooLong(longest, MAX_DURATION);
         uint256 attempt = uint256(p.trainDuration) + p.commitDuration + p.revealDuration;
         uint256 perRound = (uint256(p.maxRetries) + 1) * attempt + p.challengeDuration + p.commitDuration
             + p.revealDuration;

@@ -20,7 +20,7 @@ abstract contract TaskEscrow is MarketBase {
         _clock[task].status = STATUS_CANCELLED;
         _clock[task].roundStart = uint40(block.timestamp);
         uint256 amount = cfg.bounty;
-        _funds[task].swept = uint128(amount);
+        _funds[task].swept = uint128(amount) + 1; // counters are stored plus one (MarketBase.Funds)
         emit TaskCancelled(task, amount);
         _pay(cfg.token, cfg.requester, amount);
     }
@@ -35,11 +35,11 @@ abstract contract TaskEscrow is MarketBase {
         if (end == 0) revert FedMarketTaskNotEnded(task);
         _markClosed(task, c);
         Config storage cfg = _config[task];
-        Funds memory f = _funds[task];
-        uint256 owed = uint256(f.pool) + cfg.bounty;
-        if (block.timestamp >= end + cfg.claimDuration) owed -= uint256(f.rewardsPaid) + f.feesEarned;
+        Funds memory f = _funds[task]; // every counter is stored plus one
+        uint256 owed = uint256(f.pool) - 1 + cfg.bounty;
+        if (block.timestamp >= end + cfg.claimDuration) owed -= uint256(f.rewardsPaid) + f.feesEarned - 2;
         else owed -= _allocated(cfg, c.round - 1);
-        uint256 due = owed - f.swept;
+        uint256 due = owed - (f.swept - 1);
         if (due == 0) revert FedMarketNothingToPay(task, cfg.requester);
         _funds[task].swept = f.swept + uint128(due);
         emit Swept(task, cfg.requester, due);
