@@ -140,13 +140,18 @@ def _check_updates(report: AuditReport, r: RoundLineage, where: str) -> None:
 def _check_votes(report: AuditReport, r: RoundLineage, where: str) -> None:
     rec, quorum = r.record, report.lineage.params.quorum
     agreeing = {v.member for v in r.votes if v.agrees_with(rec)}
+    seats = sum(r.committee.count(m) for m in agreeing)
     uncommitted = sorted(v.member for v in r.votes if v.agrees_with(rec) and v.commitment is None)
     outsiders = sorted(m for m in agreeing if m not in r.committee)
+    outcome, leader, revealed = r.dispute
     problems = []
-    if len(agreeing) < quorum:
-        problems.append(f"{len(agreeing)} reveals of the finalized result in attempt "
+    if outcome == 3:  # overturned: a dispute committee's majority decided, not the quorum
+        if leader * 2 <= revealed:
+            problems.append(f"overturned with {leader} of {revealed} revealed dispute seats")
+    elif seats < quorum:
+        problems.append(f"{seats} seats revealed the finalized result in attempt "
                         f"{rec.attempt}, quorum {quorum}")
-    if rec.votes < quorum:
+    if outcome != 3 and rec.votes < quorum:
         problems.append(f"on-chain votes {rec.votes} < quorum {quorum}")
     if outsiders:
         problems.append(f"revealers not in the committee: {outsiders}")
@@ -154,8 +159,9 @@ def _check_votes(report: AuditReport, r: RoundLineage, where: str) -> None:
         problems.append(f"reveals without a Committed event: {uncommitted}")
     others = sum(1 for v in r.votes if v.revealed and not v.agrees_with(rec))
     report.add("round.quorum", not problems, where, "; ".join(problems) or
-               f"{len(agreeing)}/{len(r.committee)} committee members revealed the finalized "
-               f"(model, rewards root), quorum {quorum}"
+               (f"overturned by a dispute ({leader} of {revealed} revealed seats)" if outcome == 3
+                else f"{seats}/{len(r.committee)} seats ({len(agreeing)} members) revealed the "
+                     f"finalized (model, rewards root), quorum {quorum}")
                + (f"; {others} other reveal(s)" if others else ""), r.round)
 
 

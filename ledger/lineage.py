@@ -63,15 +63,32 @@ def _events(market: FedMarket, name: str, from_block: int, **filters: Any) -> li
     return market.contract.events(name, from_block, **filters)
 
 
-def _record_from_event(event: dict[str, Any]) -> FinalizedRecord:
+def _record_from_event(event: dict[str, Any], parent: ChainCid, budget: int) -> FinalizedRecord:
+    """The event's record; ``parent`` is the previous round's final model per the events (or
+    the genesis of ``TaskCreated``), ``budget`` the terms' (``TaskParams.round_budget``)."""
     a = event["args"]
     return FinalizedRecord(
-        round=int(a["round"]), parent=ChainCid(bytes(a["parentDigest"]), int(a["parentCodec"])),
+        round=int(a["round"]), parent=parent,
         model=ChainCid(bytes(a["modelDigest"]), int(a["modelCodec"])),
         update_commitment=bytes(a["updateCommitment"]), submissions=int(a["submissions"]),
         rewards_root=bytes(a["rewardsRoot"]), attempt=int(a["attempt"]), votes=int(a["votes"]),
-        budget=int(a["budget"]), block=int(event["block_number"]),
+        budget=budget, block=int(event["block_number"]),
     )
+
+
+def _event_records(market: FedMarket, task: int, from_block: int, params: TaskParams,
+                   created: TaskCreatedRecord | None,
+                   resolved: dict[int, list[dict[str, Any]]]) -> dict[int, FinalizedRecord]:
+    """Each round's record per the events alone, chained parent to child, overturns applied."""
+    records: dict[int, FinalizedRecord] = {}
+    parent = created.genesis if created is not None else ChainCid.of(params.genesis)
+    grouped = _by_round(_events(market, "ModelFinalized", from_block, task=task))
+    for r in sorted(grouped):
+        record = _overturned(_record_from_event(grouped[r][-1], parent, params.round_budget(r)),
+                             resolved.get(r, []))
+        records[r] = record
+        parent = record.model
+    return records
 
 
 def _record_from_view(round_: int, t: Sequence[Any]) -> FinalizedRecord:
@@ -211,8 +228,7 @@ def read_lineage(market: FedMarket, task: int, *, from_block: int = 0,
     created = _created(market, task, from_block)
     current = int(market.contract.call("currentRound", task))
     resolved = _by_round(_events(market, "DisputeResolved", from_block, task=task))
-    finalized_events = {r: _overturned(_record_from_event(es[-1]), resolved.get(r, [])) for r, es in
-                        _by_round(_events(market, "ModelFinalized", from_block, task=task)).items()}
+    finalized_events = _event_records(market, task, from_block, info.params, created, resolved)
     committees = _committees(market, task, from_block)
     view_count = min(current - 1, info.params.rounds)
     last = max([view_count, *finalized_events])
@@ -244,6 +260,8 @@ def read_lineage(market: FedMarket, task: int, *, from_block: int = 0,
                                 int(e["args"]["amount"])) for e in slashes.get(r, [])),
             fees=tuple(Fee(e["args"]["member"], int(e["args"]["amount"])) for e in fees.get(r, [])),
             disagreements=_disagreements(view, event),
+            dispute=next(((int(e["args"]["outcome"]), int(e["args"]["leaderSeats"]),
+                           int(e["args"]["revealedSeats"])) for e in resolved.get(r, [])), (0, 0, 0)),
         ))
     return TaskLineage(task=task, params=info.params, requester=info.requester,
                        start_time=info.start_time, created=created, current_round=current,

@@ -143,12 +143,15 @@ class RoundLineage:
         view: the ``finalizedRound`` view, or None if the view says the round is not final.
         updates: ``UpdateSubmitted`` events in submission order.
         votes: one entry per (member, attempt) that committed or revealed.
-        committee: the finalizing attempt's committee (view), in draw order.
+        committee: the finalizing attempt's seat owners, seat by seat (rebuilt from the
+            ``SeedLocked`` and ``Joined`` events; an owner repeats once per seat).
         claims: ``RewardClaimed`` events.
         paid: the ``roundPaid`` view (None when the view is unavailable).
         slashes: ``Slashed`` events of votes in this round.
         fees: ``FeeEarned`` events of this round.
         disagreements: ``"field: view X, event Y"`` for every field view and event differ on.
+        dispute: the round's ``DisputeResolved`` outcome (0 none, 2 upheld, 3 overturned,
+            4 inconclusive) and its leading and revealed seats.
     """
 
     round: int
@@ -162,6 +165,7 @@ class RoundLineage:
     slashes: tuple[Slash, ...]
     fees: tuple[Fee, ...]
     disagreements: tuple[str, ...]
+    dispute: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def record(self) -> FinalizedRecord:

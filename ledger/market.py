@@ -25,8 +25,8 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from ledger.chain import ChainBackend, Contract
-from ledger.chain.artifacts import Artifact, load_artifact
 from ledger.cid import Cid
+from ledger.market_artifact import CONTRACT_NAME, market_artifact
 from ledger.market_types import (
     DISPUTE_ATTEMPT,
     DISPUTE_VOTE,
@@ -43,31 +43,13 @@ from ledger.market_types import (
     commitment_hash,
 )
 
-__all__ = ["CONTRACT_NAME", "LOCK_GAS_LIMIT", "MODULES", "REVEAL_GAS_LIMIT", "FedMarket", "market_artifact"]
+__all__ = ["CONTRACT_NAME", "LOCK_GAS_LIMIT", "REVEAL_GAS_LIMIT", "FedMarket"]
 
-CONTRACT_NAME = "FedMarket"
-MODULES = ("FedMarketLifecycle", "FedMarketDisputes", "FedMarketViews")
-"""The modules FedMarket's fallback reaches, in chain order (each delegates to the next)."""
 LOCK_GAS_LIMIT = 100_000
 """Covers ``lockDisputeSeed`` (one new slot, one event)."""
 REVEAL_GAS_LIMIT = 200_000
 """Covers any reveal: the finalizing one writes three pre-initialised slots (~70k in all)."""
 _ERC20_ABI_ARTIFACT = "TestToken"  # a plain OpenZeppelin ERC20: its ABI covers approve/balanceOf
-
-
-def market_artifact() -> Artifact:
-    """FedMarket's artifact with its modules' functions, events and errors merged into the ABI."""
-    core = load_artifact(CONTRACT_NAME)
-    seen = {(e.get("type"), e.get("name")) for e in core.abi}
-    abi = list(core.abi)
-    for name in MODULES:
-        for entry in load_artifact(name).abi:
-            key = (entry.get("type"), entry.get("name"))
-            if entry.get("type") in ("constructor", "fallback", "receive") or key in seen:
-                continue
-            seen.add(key)
-            abi.append(entry)
-    return replace(core, abi=abi)
 
 
 class FedMarket:
@@ -79,8 +61,8 @@ class FedMarket:
     """
 
     def __init__(self, contract: Contract) -> None:
-        """Wrap a ``Contract`` at a FedMarket address (its ABI is replaced by the merged one)."""
-        self.contract = Contract(contract.w3, market_artifact(), contract.address)
+        """Wrap a ``Contract`` built with ``market_artifact()`` (``deploy`` and ``at`` do)."""
+        self.contract = contract
         self.address = contract.address
         self.w3: Web3 = contract.w3
         self._chain_id: int | None = None
@@ -95,12 +77,14 @@ class FedMarket:
         views = Contract.deploy(chain, "FedMarketViews", sender=sender)
         disputes = Contract.deploy(chain, "FedMarketDisputes", views.address, sender=sender)
         lifecycle = Contract.deploy(chain, "FedMarketLifecycle", disputes.address, sender=sender)
-        return cls(Contract.deploy(chain, CONTRACT_NAME, lifecycle.address, sender=sender))
+        core = Contract.deploy(chain, CONTRACT_NAME, lifecycle.address, sender=sender)
+        return cls(Contract(core.w3, market_artifact(), core.address))
 
     @classmethod
     def at(cls, chain: ChainBackend | Web3, address: str) -> FedMarket:
         """The market deployed at ``address``."""
-        return cls(Contract.at(chain, CONTRACT_NAME, address))
+        core = Contract.at(chain, CONTRACT_NAME, address)
+        return cls(Contract(core.w3, market_artifact(), core.address))
 
     @property
     def chain_id(self) -> int:
