@@ -45,8 +45,10 @@ from ledger.market_types import (
 
 __all__ = ["CONTRACT_NAME", "LOCK_GAS_LIMIT", "REVEAL_GAS_LIMIT", "FedMarket"]
 
-LOCK_GAS_LIMIT = 100_000
-"""Covers ``lockDisputeSeed`` (one new slot, one event)."""
+LOCK_GAS_LIMIT = 150_000
+"""Covers ``lockSeed`` (the first lock of a round prepares three record slots, ~110k) and
+``lockDisputeSeed``. Fixed, not estimated: whether this call or a peer's locks first changes
+its cost between the estimate and the block."""
 REVEAL_GAS_LIMIT = 200_000
 """Covers any reveal: the finalizing one writes three pre-initialised slots (~70k in all)."""
 _ERC20_ABI_ARTIFACT = "TestToken"  # a plain OpenZeppelin ERC20: its ABI covers approve/balanceOf
@@ -155,7 +157,7 @@ class FedMarket:
 
     def lock_seed(self, task: int, *, sender: LocalAccount) -> TxReceipt:
         """Fix the current attempt's seed (commit window; a no-op once locked)."""
-        return self._tx("lockSeed", task, sender=sender)
+        return self._tx("lockSeed", task, sender=sender, gas=LOCK_GAS_LIMIT)
 
     def commit(
         self, task: int, round_: int, attempt: int, model: Cid, rewards_root: bytes, salt: bytes, *,

@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 /// @notice The subset of FedMarket the attacker calls.
 interface IClaimTarget {
-    function join(uint256 task, bytes calldata pubkey) external payable;
+    function join(uint256 task, bytes calldata pubkey, uint96 stake) external payable;
     function claim(uint256 task, uint16 round, address account, uint256 amount, bytes32[] calldata proof) external;
 }
 
@@ -28,7 +28,7 @@ contract ReentrantClaimer {
 
     /// @notice Joins `task` paying msg.value as stake.
     function join(uint256 task, bytes calldata pubkey) external payable {
-        market.join{value: msg.value}(task, pubkey);
+        market.join{value: msg.value}(task, pubkey, uint96(msg.value));
     }
 
     /// @notice Claims once; the receive hook then tries to claim the same leaf again.

@@ -118,7 +118,8 @@ class PyEvmChain(ChainBackend):
         self.rpc_url = "py-evm (in process)"
 
     def increase_time(self, seconds: int) -> None:
-        """Mine one block exactly ``seconds`` after the latest one.
+        """Mine one block ``seconds`` after the latest one (later, if eth-tester's pending
+        block is already later: after a snapshot revert it keeps wall-clock time).
 
         Raises:
             ValueError: ``seconds`` < 1.
@@ -126,7 +127,8 @@ class PyEvmChain(ChainBackend):
         if seconds < 1:
             raise ValueError(f"a new block must be at least 1 s later, not {seconds} s")
         # eth-tester mines the time-travel block at (target - 1), hence the + 1.
-        self.tester.time_travel(self.timestamp() + seconds + 1)
+        pending = int(self.tester.get_block_by_number("pending")["timestamp"])
+        self.tester.time_travel(max(self.timestamp() + seconds + 1, pending + 1))
 
     def mine(self, blocks: int = 1) -> None:
         """Mine ``blocks`` empty blocks."""

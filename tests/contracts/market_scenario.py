@@ -85,8 +85,10 @@ def make_env(
     params: TaskParams | None = None,
     market: FedMarket | None = None,
     accounts: list[LocalAccount] | None = None,
+    stake: int | None = None,
 ) -> Env:
-    """Deploy (or reuse) a market, create a task from account 0, join ``n_members`` accounts 1..n."""
+    """Deploy (or reuse) a market, create a task from account 0, join ``n_members`` accounts 1..n
+    (each with ``stake``, default the task's minimum)."""
     accounts = accounts or chain.accounts
     requester = accounts[0]
     params = params or default_params()
@@ -94,7 +96,7 @@ def make_env(
     task = market.create_task(params, sender=requester)
     members = accounts[1 : 1 + n_members]
     for i, account in enumerate(members):
-        market.join(task, pubkey_of(i), sender=account)
+        market.join(task, pubkey_of(i), sender=account, stake=stake)
     return Env(chain, market, task, requester, members, params)
 
 
@@ -154,6 +156,25 @@ def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_al
             m.reveal(task, state.round, state.attempt, model, tree.root, salt, sender=account)
         )
     return RoundResult(state.round, state.attempt, model, tree, committee, receipts)
+
+
+def settle_window(env: Env) -> None:
+    """Travel past the last finalized round's challenge window (its payouts open then)."""
+    goto(env.chain, env.market.round_state(env.task).attempt_start)
+
+
+def commit_all(env: Env, holders: list[LocalAccount], model: Cid, root: bytes, salt: bytes) -> None:
+    """Every holder commits (model, root) in the current attempt."""
+    state = env.market.round_state(env.task)
+    for account in holders:
+        env.market.commit(env.task, state.round, state.attempt, model, root, salt, sender=account)
+
+
+def lock_and_seat(env: Env) -> list[LocalAccount]:
+    """At the train deadline: lock the attempt's seed and return its seat holders."""
+    goto(env.chain, env.market.round_state(env.task).train_end)
+    env.market.lock_seed(env.task, sender=env.requester)
+    return seat_holders(env)
 
 
 def seat_holders(env: Env) -> list[LocalAccount]:

@@ -1,4 +1,4 @@
-"""FedMarket rewards: Merkle claims, double claims, budgets, reentrancy, stake withdrawal with fees."""
+"""FedMarket rewards: Merkle claims, double claims, budgets, reentrancy, pull fees and withdrawal."""
 
 from __future__ import annotations
 
@@ -10,12 +10,17 @@ from tests.contracts.market_scenario import (
     ETHER,
     balance,
     cid_of,
+    commit_all,
+    default_params,
     gas_cost,
     goto,
+    lock_and_seat,
     make_env,
     play_round,
     pubkey_of,
+    quorum_of,
     reverts,
+    settle_window,
 )
 
 SALT = b"\x33" * 32
@@ -30,6 +35,12 @@ def test_claim_pays_once_and_double_claim_fails(chain):
     alice, bob = env.members[0], env.members[1]
     amount = result.tree.amount_of(alice.address)
     proof = result.tree.proof(alice.address)
+    # Nothing of a round is payable while its result can still be challenged.
+    with reverts("FedMarketRoundNotSettled", round=1):
+        m.claim(task, 1, alice.address, amount, proof, sender=alice)
+    assert not m.round_settled(task, 1)
+    settle_window(env)
+    assert m.round_settled(task, 1)
     before = balance(chain, alice.address)
     receipt = m.claim(task, 1, alice.address, amount, proof, sender=alice)
     assert balance(chain, alice.address) == before + amount - gas_cost(receipt)
@@ -45,6 +56,7 @@ def test_claim_rejects_bad_proofs_and_strangers(anvil_chain):
     env = make_env(anvil_chain, 4)
     m, task = env.market, env.task
     result = play_round(env)
+    settle_window(env)
     alice, bob = env.members[0], env.members[1]
     amount = result.tree.amount_of(alice.address)
     with reverts("FedMarketInvalidProof", account=alice.address, amount=amount + 1):
@@ -56,26 +68,28 @@ def test_claim_rejects_bad_proofs_and_strangers(anvil_chain):
         m.claim(task, 1, stranger.address, amount, result.tree.proof(alice.address), sender=stranger)
 
 
-def test_claims_cannot_exceed_the_round_budget(anvil_chain):
-    chain = anvil_chain
-    env = make_env(chain, 3)
+def _lying_round(env, tree, model):
+    """Everyone submits, the whole committee commits (model, tree.root), a quorum reveals."""
     m, task = env.market, env.task
-    state = m.round_state(task)
-    goto(chain, state.attempt_start)
+    goto(env.chain, m.round_state(task).attempt_start)
     for i, account in enumerate(env.members):
         m.submit_update(task, 1, cid_of(f"u{i}"), 1, sender=account)
-    goto(chain, state.train_end)
-    budget = 3 * ETHER - 2 * env.params.committee_fee
+    holders = lock_and_seat(env)
+    commit_all(env, holders, model, tree.root, SALT)
+    goto(env.chain, m.round_state(task).commit_end)
+    for account in quorum_of(env, holders):
+        m.reveal(task, 1, 0, model, tree.root, SALT, sender=account)
+
+
+def test_claims_cannot_exceed_the_round_budget(anvil_chain):
+    env = make_env(anvil_chain, 3)
+    m, task = env.market, env.task
+    budget = 3 * ETHER - 3 * env.params.committee_fee
     # a lying committee gives every member the whole budget
     tree = build_reward_tree((a.address, budget) for a in env.members)
-    model = cid_of("model")
-    committee = [env.by_address[a] for a in m.committee(task, 1, 0)]
-    for account in committee:
-        m.commit(task, 1, model, tree.root, SALT, sender=account)
-    goto(chain, state.commit_end)
-    for account in committee[:2]:
-        m.reveal(task, 1, 0, model, tree.root, SALT, sender=account)
+    _lying_round(env, tree, cid_of("model"))
     assert m.finalized_round(task, 1).budget == budget
+    settle_window(env)
     first, second = env.members[0], env.members[1]
     m.claim(task, 1, first.address, budget, tree.proof(first.address), sender=first)
     with reverts("FedMarketBudgetExceeded", round=1, budget=budget, paidAfter=2 * budget):
@@ -85,27 +99,28 @@ def test_claims_cannot_exceed_the_round_budget(anvil_chain):
 def test_reentrant_claim_is_blocked(chain):
     deployer = chain.accounts[0]
     env = make_env(chain, 3)
-    m, task = env.market, env.task
+    m = env.market
     attacker = Contract.deploy(chain, "ReentrantClaimer", m.address, sender=deployer)
-    # the attacker could only join before the start: a fresh task with it as a member
-    env2 = make_env(chain, 3, market=m)
-    attacker.transact("join", env2.task, pubkey_of(7), sender=deployer, value=env2.params.stake)
+    # the attacker could only join before the start: a fresh task with it as a member (the
+    # minimum stake, next to members staking 20 ETH: it holds no seat it could not vote)
+    env2 = make_env(chain, 3, market=m, stake=20 * ETHER)
+    attacker.transact("join", env2.task, pubkey_of(7), sender=deployer, value=env2.params.min_stake)
+    budget = 3 * ETHER - 3 * env2.params.committee_fee
+    share = budget // 4
+    tree = build_reward_tree([(attacker.address, share)] + [(a.address, share) for a in env2.members])
+    model = cid_of("model")
     state = m.round_state(env2.task)
     goto(chain, state.attempt_start)
     for i, account in enumerate(env2.members):
         m.submit_update(env2.task, 1, cid_of(f"r{i}"), 1, sender=account)
     goto(chain, state.train_end)
-    budget = 3 * ETHER - 2 * env2.params.committee_fee
-    share = budget // 4
-    tree = build_reward_tree([(attacker.address, share)] + [(a.address, share) for a in env2.members])
-    model = cid_of("model")
-    committee = [a for a in m.committee(env2.task, 1, 0)]
-    signers = [env2.by_address[a] for a in committee if a in env2.by_address]
-    for account in signers:
-        m.commit(env2.task, 1, model, tree.root, SALT, sender=account)
+    m.lock_seed(env2.task, sender=deployer)
+    holders = [env2.by_address[a] for a in dict.fromkeys(m.committee(env2.task)) if a in env2.by_address]
+    commit_all(env2, holders, model, tree.root, SALT)
     goto(chain, state.commit_end)
-    for account in signers[:2]:
+    for account in quorum_of(env2, holders):
         m.reveal(env2.task, 1, 0, model, tree.root, SALT, sender=account)
+    settle_window(env2)
     before = balance(chain, attacker.address)
     attacker.transact("attack", env2.task, 1, share, tree.proof(attacker.address), sender=deployer)
     assert balance(chain, attacker.address) == before + share  # paid exactly once
@@ -113,36 +128,31 @@ def test_reentrant_claim_is_blocked(chain):
     assert attacker.call("reentered") is False
     assert attacker.call("lastError")[:4] == keccak(text="ReentrancyGuardReentrantCall()")[:4]
     assert m.round_paid(env2.task, 1) == share
-    assert task == 1
 
 
-def test_withdraw_pays_stake_plus_fees_after_the_last_window(anvil_chain):
+def test_withdraw_pays_stake_plus_pulled_fees_after_the_last_window(anvil_chain):
     chain = anvil_chain
-    env = make_env(chain, 3)
+    env = make_env(chain, 3, default_params(slash_bps=2_500))  # three slashes leave it solvent
     m, task = env.market, env.task
-    results = [play_round(env, reveal_all=False) for _ in range(3)]
-    # expected balances: quorum seats earn the fee, the third seat committed and never revealed
-    # (the committee is drawn from on-chain randomness, so the same member may sit out more
-    # than one round: what it can lose is capped by what it has left)
-    expected = {a.address: env.params.stake for a in env.members}
-    slashed = 0
-    for result in results:
-        for account in result.committee[:2]:
-            expected[account.address] += env.params.committee_fee
-        seat = result.committee[2].address
-        cut = min(expected[seat], env.params.stake // 2)
-        expected[seat] -= cut
-        slashed += cut
-    with reverts("FedMarketTaskNotEnded", task=task):  # the last reveal window is still open
+    fee, stake = env.params.committee_fee, env.params.min_stake
+    expected = {a.address: stake for a in env.members}
+    for _ in range(3):
+        result = play_round(env, reveal_all=False)
+        revealers = quorum_of(env, result.committee)
+        for account in result.committee:
+            if account in revealers:  # one fee per seat of the final result
+                expected[account.address] += fee * m.seats_of(task, account.address)
+            else:  # committed and never revealed
+                expected[account.address] -= stake // 4
+    with reverts("FedMarketTaskNotEnded", task=task):  # the last challenge window is open
         m.withdraw_stake(task, sender=env.members[0])
-    goto(chain, m.round_state(task).attempt_start)
+    settle_window(env)
     for account in env.members:
         before = balance(chain, account.address)
         receipt = m.withdraw_stake(task, sender=account)
         assert balance(chain, account.address) - before + gas_cost(receipt) == expected[account.address]
-    total_withdrawn = sum(
-        e["args"]["amount"] for e in m.contract.events("StakeWithdrawn", task=task)
-    )
+    fees = sum(e["args"]["amount"] for e in m.contract.events("FeeEarned", task=task))
     slashes = sum(e["args"]["amount"] for e in m.contract.events("Slashed", task=task))
-    assert slashes == slashed
-    assert total_withdrawn == 3 * env.params.stake + 6 * env.params.committee_fee - slashes
+    withdrawn = sum(e["args"]["amount"] for e in m.contract.events("StakeWithdrawn", task=task))
+    assert withdrawn == 3 * stake + fees - slashes
+    assert m.funds(task)[3] == fees and m.funds(task)[0] == slashes

@@ -1,4 +1,4 @@
-"""FedMarket tasks: creation and validation, cancel/refund, joining, ERC-20 bounties, underfilled tasks."""
+"""FedMarket tasks: creation and validation, cancel and sweep, joining, ERC-20 bounties, underfilled tasks."""
 
 from __future__ import annotations
 
@@ -33,36 +33,49 @@ def test_create_task_escrows_bounty_and_records_params(chain):
     assert info.requester == requester.address
     assert info.start_time == chain.timestamp() + params.join_duration
     assert balance(chain, market.address) == params.bounty
-    assert market.funds(task) == (params.bounty, 0)
+    assert market.funds(task) == (0, 0, 0, 0)
     assert market.phase(task) == Phase.PENDING
     assert market.current_round(task) == 1
+    # Every term is in the event: the task rebuilds from logs alone.
     [event] = market.contract.events("TaskCreated", task=task)
-    assert event["args"]["bounty"] == params.bounty
-    assert event["args"]["genesisDigest"] == params.genesis.digest
+    assert TaskParams.from_abi(tuple(event["args"]["params"].values())) == params
+    assert event["args"]["startTime"] == info.start_time
 
 
 @pytest.mark.parametrize(
     ("overrides", "error", "args"),
     [
-        ({"rounds": 0}, "FedMarketZeroRounds", {}),
+        ({"rounds": 0}, "FedMarketBadRounds", {"rounds": 0}),
+        # 65535 rounds would overflow the 16-bit round counter at rounds + 1.
+        ({"rounds": 65_535, "bounty": 65_535}, "FedMarketBadRounds", {"rounds": 65_535}),
         ({"bounty": 0}, "FedMarketZeroBounty", {}),
         ({"committee_size": 0, "quorum": 0}, "FedMarketBadCommitteeSize", {"committeeSize": 0}),
-        ({"committee_size": 22, "quorum": 12, "max_participants": 30}, "FedMarketBadCommitteeSize",
-         {"committeeSize": 22, "max": 21}),
+        ({"committee_size": 32, "quorum": 17, "dispute_size": 63}, "FedMarketBadCommitteeSize",
+         {"committeeSize": 32, "max": 31}),
         ({"quorum": 4}, "FedMarketBadQuorum", {"quorum": 4, "committeeSize": 3}),
         ({"quorum": 1}, "FedMarketBadQuorum", {"quorum": 1, "committeeSize": 3}),
-        ({"committee_size": 21, "quorum": 12, "max_participants": 30}, "FedMarketBadQuorum",
-         {"quorum": 12, "committeeSize": 21}),
+        ({"dispute_size": 3}, "FedMarketBadDisputeSize", {"disputeSize": 3, "committeeSize": 3}),
+        ({"dispute_size": 64}, "FedMarketBadDisputeSize", {"disputeSize": 64, "max": 63}),
         ({"train_duration": 0}, "FedMarketZeroDuration", {}),
         ({"join_duration": 0}, "FedMarketZeroDuration", {}),
+        ({"challenge_duration": 0}, "FedMarketZeroDuration", {}),
+        ({"claim_duration": 0}, "FedMarketZeroDuration", {}),
+        # With 1 s of commit phase the seed-reveal window (its first half) would be empty.
+        ({"commit_duration": 1}, "FedMarketCommitTooShort", {"commitDuration": 1}),
+        ({"reveal_duration": 2**24}, "FedMarketDurationTooLong", {"duration": 2**24, "max": 2**24 - 1}),
+        ({"rounds": 60_000, "bounty": 60_000, "train_duration": 2**24 - 1, "max_retries": 255},
+         "FedMarketHorizonTooFar", {}),
         ({"min_submissions": 0}, "FedMarketZeroMinSubmissions", {}),
         ({"max_participants": 2}, "FedMarketParticipantCapTooSmall", {"maxParticipants": 2, "needed": 3}),
         ({"min_submissions": 11}, "FedMarketParticipantCapTooSmall", {"maxParticipants": 10, "needed": 11}),
-        ({"max_participants": 2**24 + 1}, "FedMarketParticipantCapTooLarge", {"max": 2**24}),
-        ({"slash_bps": 10_001}, "FedMarketSlashTooLarge", {"slashBps": 10_001}),
-        ({"committee_fee": 3 * ETHER // 2 + 1}, "FedMarketFeesExceedShare",
-         {"fees": 3 * ETHER + 2, "share": 3 * ETHER}),
-        ({"stake": 2**96 - 1}, "FedMarketAmountTooLarge", {}),
+        ({"max_participants": 2**24}, "FedMarketParticipantCapTooLarge", {"max": 2**24 - 1}),
+        ({"min_stake": 0}, "FedMarketZeroStake", {}),
+        ({"challenge_bond": 0}, "FedMarketZeroBond", {}),
+        ({"slash_bps": 0}, "FedMarketBadSlash", {"slashBps": 0}),
+        ({"slash_bps": 10_001}, "FedMarketBadSlash", {"slashBps": 10_001}),
+        ({"committee_fee": ETHER + 1}, "FedMarketFeesExceedShare",
+         {"fees": 3 * ETHER + 3, "share": 3 * ETHER}),
+        ({"challenge_bond": 2**96 // 3}, "FedMarketAmountTooLarge", {}),
     ],
 )
 def test_create_task_rejects_nonsense(anvil_chain, overrides, error, args):
@@ -103,12 +116,12 @@ def test_cancel_refunds_bounty_and_frees_stakes(chain):
     with reverts("FedMarketWrongPhase", phase=Phase.CANCELLED):
         m.join(task, pubkey_of(9), sender=chain.accounts[5])
     with reverts("FedMarketNothingToPay"):
-        m.refund(task, sender=requester)
+        m.sweep(task, sender=requester)
     member = env.members[0]
     before = balance(chain, member.address)
     receipt = m.withdraw_stake(task, sender=member)
-    assert balance(chain, member.address) == before + env.params.stake - gas_cost(receipt)
-    assert balance(chain, m.address) == env.params.stake  # the other member's stake
+    assert balance(chain, member.address) == before + env.params.min_stake - gas_cost(receipt)
+    assert balance(chain, m.address) == env.params.min_stake  # the other member's stake
 
 
 def test_cancel_after_start_is_refused(anvil_chain):
@@ -123,9 +136,7 @@ def test_join_rules(anvil_chain):
     env = make_env(chain, 0, default_params(max_participants=3))
     m, task = env.market, env.task
     a, b, c, d = chain.accounts[1:5]
-    with reverts("CommitteeDrawTooFewMembers", members=0, k=3):
-        m.committee(task, 1, 0)
-    assert m.is_committee_member(task, 1, 0, a.address) is False
+    assert m.committee(task) == [] and m.seats_of(task, a.address) == 0  # no draw yet
     with reverts("FedMarketBadPubkey", length=31):
         m.join(task, b"\x02" * 31, sender=a)
     with reverts("FedMarketBadPubkey", length=33):
@@ -133,9 +144,12 @@ def test_join_rules(anvil_chain):
     with reverts("FedMarketBadPubkey", length=34):
         m.join(task, b"\x02" * 34, sender=a)
     with reverts("FedMarketWrongValue", expected=ETHER, actual=1):
-        m.contract.transact("join", task, b"\x01" * 32, sender=a, value=1)
+        m.contract.transact("join", task, b"\x01" * 32, ETHER, sender=a, value=1)
+    # Free (or cheap) stake is refused: Sybils must pay the minimum each.
+    with reverts("FedMarketStakeTooLow", stake=ETHER - 1, minStake=ETHER):
+        m.join(task, b"\x07" * 32, sender=a, stake=ETHER - 1)
     m.join(task, b"\x07" * 32, sender=a)
-    m.join(task, b"\x03" + b"\x09" * 32, sender=b)
+    m.join(task, b"\x03" + b"\x09" * 32, sender=b, stake=3 * ETHER)  # more stake, more seats
     with reverts("FedMarketAlreadyMember", account=a.address):
         m.join(task, b"\x07" * 32, sender=a)
     m.join(task, pubkey_of(2), sender=c)
@@ -146,10 +160,14 @@ def test_join_rules(anvil_chain):
     assert m.pubkey(task, d.address) == b""
     assert m.members(task) == [a.address, b.address, c.address]
     info = m.member(task, b.address)
-    assert (info.is_member, info.index, info.balance) == (True, 1, ETHER)
+    assert (info.is_member, info.index, info.balance) == (True, 1, 3 * ETHER)
+    assert (info.stake, info.stake_start) == (3 * ETHER, ETHER)  # seat interval [1, 4) ETH
+    assert m.member(task, c.address).stake_start == 4 * ETHER
+    assert m.last_draw(task)[4] == 5 * ETHER  # total stake
     assert not m.member(task, d.address).is_member
     [joined] = m.contract.events("Joined", task=task, participant=b.address)
     assert joined["args"]["pubkey"] == b"\x03" + b"\x09" * 32 and joined["args"]["index"] == 1
+    assert (joined["args"]["stake"], joined["args"]["start"]) == (3 * ETHER, ETHER)
     goto(chain, m.task_info(task).start_time)
     with reverts("FedMarketWrongPhase", phase=Phase.TRAIN):
         m.join(task, pubkey_of(3), sender=d)
@@ -160,15 +178,18 @@ def test_underfilled_task_closes_at_start_and_refunds(anvil_chain):
     env = make_env(chain, 2)  # committee of 3 needs 3 members
     m, task = env.market, env.task
     with reverts("FedMarketTaskNotEnded", task=task):
-        m.refund(task, sender=env.requester)
+        m.sweep(task, sender=env.requester)
     with reverts("FedMarketTaskNotEnded", task=task):
         m.withdraw_stake(task, sender=env.members[0])
-    goto(chain, m.task_info(task).start_time)
+    start = m.task_info(task).start_time
+    goto(chain, start)
     assert m.phase(task) == Phase.CLOSED
-    m.refund(task, sender=env.members[1])  # permissionless, pays the requester
-    [event] = m.contract.events("BountyRefunded", task=task)
+    m.sweep(task, sender=env.members[1])  # permissionless, pays the requester
+    [event] = m.contract.events("Swept", task=task)
     assert event["args"]["amount"] == env.params.bounty
     assert event["args"]["requester"] == env.requester.address
+    [closed] = m.contract.events("TaskClosed", task=task)  # a closed task says so in the logs
+    assert (closed["args"]["round"], closed["args"]["closedAt"]) == (1, start)
     for member in env.members:
         m.withdraw_stake(task, sender=member)
     with reverts("FedMarketNothingToPay", account=env.members[0].address):
@@ -186,26 +207,30 @@ def test_erc20_bounty_and_stake(chain):
     market = FedMarket.deploy(chain, sender=requester)
     params: TaskParams = default_params(token=token.address, rounds=1)
     env = make_env(chain, 3, params, market=market)
-    assert token.call("balanceOf", market.address) == params.bounty + 3 * params.stake
+    assert token.call("balanceOf", market.address) == params.bounty + 3 * params.min_stake
     with reverts("FedMarketWrongValue", expected=0, actual=1):
-        market.contract.transact("join", env.task, pubkey_of(5), sender=chain.accounts[4], value=1)
+        market.contract.transact("join", env.task, pubkey_of(5), ETHER, sender=chain.accounts[4],
+                                 value=1)
     result = play_round(env)
     budget = market.finalized_round(env.task, 1).budget
-    assert budget == params.bounty - 2 * params.committee_fee
+    assert budget == params.bounty - 3 * params.committee_fee  # one fee per seat reserved
+    goto(chain, market.round_state(env.task).attempt_start)  # past the challenge window
     first = env.members[0]
     amount = result.tree.amount_of(first.address)
     market.claim(env.task, 1, first.address, amount, result.tree.proof(first.address), sender=chain.accounts[5])
-    assert token.call("balanceOf", first.address) == 100 * ETHER - params.stake + amount
-    goto(chain, market.round_state(env.task).attempt_start)  # past the last reveal window
+    assert token.call("balanceOf", first.address) == 100 * ETHER - params.min_stake + amount
     with reverts("FedMarketNothingToPay", account=requester.address):
-        market.refund(env.task, sender=requester)  # the one round took the whole bounty
+        market.sweep(env.task, sender=requester)  # the one round took the whole bounty
     paid_out = amount
     for member in env.members:
         market.withdraw_stake(env.task, sender=member)
         paid_out += market.contract.events("StakeWithdrawn", participant=member.address)[0]["args"]["amount"]
     held = token.call("balanceOf", market.address)
-    assert held == params.bounty + 3 * params.stake - paid_out
-    assert held == budget - amount  # only unclaimed rewards remain
+    assert held == params.bounty + 3 * params.min_stake - paid_out
+    # After the claim deadline the unclaimed rewards (and fees nobody settled) go back.
+    goto(chain, market.end_time(env.task)[1])
+    market.sweep(env.task, sender=requester)
+    assert token.call("balanceOf", market.address) == 0
 
 
 def test_erc20_task_rejects_eth(anvil_chain):
