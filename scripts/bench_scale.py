@@ -47,7 +47,7 @@ from ledger.chain import AnvilChain
 from ledger.chain.transactions import fee_fields
 from ledger.local_store import LocalStore
 from ledger.market import FedMarket
-from ledger.market_types import TaskParams, Update, commitment_hash
+from ledger.market_types import TaskParams, Update
 from ledger.unixfs import cid_of, cid_str
 from node.aggregation.round import aggregate_round
 from node.codec.safetensors import encode_tensors, expected_layout
@@ -147,9 +147,11 @@ def run(n: int, workdir: Path) -> dict[str, Any]:
         params = TaskParams(
             manifest=cid_of(b"bench-scale manifest"), genesis=store.put(genesis),
             bounty=ETHER, rounds=1, max_participants=n, min_submissions=1,
-            committee_size=COMMITTEE, quorum=QUORUM, join_duration=100_000,
-            train_duration=100_000, commit_duration=100_000, reveal_duration=100_000,
-            stake=10**15, slash_bps=5_000, committee_fee=0, max_retries=1)
+            committee_size=COMMITTEE, quorum=QUORUM, dispute_size=2 * COMMITTEE + 1,
+            join_duration=100_000, train_duration=100_000, commit_duration=100_000,
+            reveal_duration=100_000, challenge_duration=100, claim_duration=100_000,
+            min_stake=10**15, slash_bps=5_000, committee_fee=0, challenge_bond=10**15,
+            max_retries=1)
         task = market.create_task(params, sender=requester)
         members = _accounts(n)
         for account in members:
@@ -157,8 +159,8 @@ def run(n: int, workdir: Path) -> dict[str, Any]:
         contract, fees = market.contract, fee_fields(chain.w3)
         pubkey = bytes([2]) + bytes(32)
 
-        signed = [contract.build_signed("join", task, pubkey, sender=a, nonce=0,
-                                        gas=GAS["join"], value=params.stake, fees=fees)
+        signed = [contract.build_signed("join", task, pubkey, params.min_stake, sender=a, nonce=0,
+                                        gas=GAS["join"], value=params.min_stake, fees=fees)
                   for a in members]
         join_receipts, join_s = _send_batch(chain, signed)
 
@@ -194,20 +196,21 @@ def run(n: int, workdir: Path) -> dict[str, Any]:
         streaming_s = time.perf_counter() - start
 
         by_address = {a.address: a for a in members}
-        committee = [by_address[a] for a in market.committee(task, 1, state.attempt)]
+        market.lock_seed(task, sender=requester)
+        committee = [by_address[a] for a in dict.fromkeys(market.committee(task))]
         salt = keccak(b"bench-scale salt")
 
         start = time.perf_counter()
         signed = [contract.build_signed(
-            "commit", task, 1, commitment_hash(outcome.model, outcome.rewards_root, salt,
-                                               a.address),
+            "commit", task, 1, market.commitment(task, 1, state.attempt, outcome.model,
+                                                 outcome.rewards_root, salt, a.address),
             sender=a, nonce=2, gas=GAS["commit"], fees=fees) for a in committee]
         commit_receipts, _ = _send_batch(chain, signed)
         _goto(chain, state.commit_end)
         signed = [contract.build_signed("reveal", task, 1, state.attempt, outcome.model.digest,
                                         outcome.model.codec, outcome.rewards_root, salt,
                                         sender=a, nonce=3, gas=GAS["reveal"], fees=fees)
-                  for a in committee[:QUORUM]]
+                  for a in committee]
         reveal_receipts, _ = _send_batch(chain, signed)
         vote_s = time.perf_counter() - start
         lineage = market.lineage(task)

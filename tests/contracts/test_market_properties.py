@@ -24,6 +24,7 @@ import random
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import Phase as HPhase
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -364,6 +365,9 @@ class MarketMachine(RuleBasedStateMachine):
 TestMarketProperties = MarketMachine.TestCase
 TestMarketProperties.settings = settings(
     max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=True,
+    # No shrinking: each step is several py-evm transactions, and eth-tester dates pending
+    # blocks by the wall clock, so a shrunk replay is not the same walk anyway.
+    phases=[HPhase.explicit, HPhase.reuse, HPhase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )  # fmt: skip
 
