@@ -14,12 +14,19 @@ import pytest
 
 from ledger.chain import AnvilChain, ChainBackend
 
+GENESIS_TIMESTAMP = 1_800_000_000  # 2027-01-15: any fixed value; tests never read wall time
+
 
 @pytest.fixture(scope="session")
 def anvil_session() -> Iterator[AnvilChain]:
-    """One anvil process for the whole session (127.0.0.1, a port anvil picks)."""
-    chain = AnvilChain()
+    """One anvil process for the whole session (127.0.0.1, a port anvil picks).
+
+    Time is pinned (a fixed genesis, 1 s per block) so a test's timing does not depend on
+    the machine's load and its random draws (anvil's prevrandao) repeat from run to run.
+    """
+    chain = AnvilChain(genesis_timestamp=GENESIS_TIMESTAMP)
     try:
+        chain.pin_block_interval(1)
         yield chain
     finally:
         chain.close()

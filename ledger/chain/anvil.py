@@ -75,6 +75,7 @@ class AnvilChain(ChainBackend):
         binary: str | os.PathLike[str] | None = None,
         startup_timeout: float = 15.0,
         block_time: int | None = None,
+        genesis_timestamp: int | None = None,
     ) -> None:
         """Start anvil and wait until it answers.
 
@@ -88,6 +89,9 @@ class AnvilChain(ChainBackend):
             block_time: mine a block every this many seconds, like a real chain. Without
                 it anvil mines only on transactions, so the latest block's timestamp (which
                 every view reads) stands still while nobody transacts.
+            genesis_timestamp: the genesis block's timestamp (default: wall time). anvil's
+                ``prevrandao`` follows block timestamps, so with this and
+                ``pin_block_interval`` a test's random draws repeat from run to run.
 
         Raises:
             AnvilNotFoundError: no binary (or ``binary`` does not exist).
@@ -110,6 +114,8 @@ class AnvilChain(ChainBackend):
             command += ["--state", str(self.state_file)]
         if block_time is not None:
             command += ["--block-time", str(block_time)]
+        if genesis_timestamp is not None:
+            command += ["--timestamp", str(genesis_timestamp)]
         # The log goes to a file, not a pipe: nobody has to drain it, anvil never blocks.
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in close()
             prefix="anvil-", suffix=".log", delete=False
@@ -173,6 +179,21 @@ class AnvilChain(ChainBackend):
             RpcError: anvil does not answer.
         """
         self._rpc("anvil_mine", [hex(blocks)])
+
+    def pin_block_interval(self, seconds: int = 1) -> None:
+        """Stamp every new block exactly ``seconds`` after the previous one.
+
+        By default anvil stamps automined blocks with wall time, so on a loaded machine a
+        test's transactions drift across phase windows; pinned, time only moves when the
+        chain does (``increase_time`` still jumps).
+
+        Raises:
+            ValueError: ``seconds`` < 1.
+            RpcError: anvil does not answer.
+        """
+        if seconds < 1:
+            raise ValueError(f"blocks must be at least 1 s apart, not {seconds} s")
+        self._rpc("anvil_setBlockTimestampInterval", [seconds])
 
     def snapshot(self) -> object:
         """Remember the chain state (``evm_snapshot``).

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -17,6 +18,7 @@ from ledger.market_types import TaskParams
 from ledger.merkle import RewardTree, build_reward_tree
 
 ETHER = 10**18
+T = TypeVar("T")
 
 
 def cid_of(text: str, codec: int = RAW) -> Cid:
@@ -125,10 +127,30 @@ class RoundResult:
     receipts: dict[str, list] = field(default_factory=dict)
 
 
-def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_all: bool = True) -> RoundResult:
+def first_block_where(chain: ChainBackend, act: Callable[[], T], wanted: Callable[[T], bool],
+                      tries: int = 32) -> T:
+    """Do ``act`` in the first block whose outcome is ``wanted``: act, and if the outcome is
+    not wanted, undo it, mine one empty block (a new prevrandao) and act again.
+
+    A test that needs a kind of committee (nobody holding a quorum alone, somebody left
+    out) so holds its precondition by construction instead of by one draw's luck.
+    """
+    for _ in range(tries):
+        snapshot = chain.snapshot()
+        outcome = act()
+        if wanted(outcome):
+            return outcome
+        chain.revert(snapshot)
+        chain.mine()
+    raise AssertionError(f"no block in {tries} gives the outcome the test needs")
+
+
+def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_all: bool = True,
+               wanted: Callable[[list[LocalAccount]], bool] = lambda holders: True) -> RoundResult:
     """Train phase: submit; commit phase: the whole committee commits the same result; reveal.
 
-    Starts at the current attempt's train window (travels there if pending).
+    Starts at the current attempt's train window (travels there if pending); the seed is
+    locked in the first block whose committee is ``wanted``.
     """
     m, task = env.market, env.task
     state = m.round_state(task)
@@ -140,8 +162,13 @@ def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_al
         update = cid_of(f"update-{state.round}-{i}")
         receipts["submit"].append(m.submit_update(task, state.round, update, 100 + i, sender=account))
     goto(env.chain, state.train_end)
-    receipts["lock"] = [m.lock_seed(task, sender=env.requester)]
-    committee = seat_holders(env)
+    receipts["lock"] = []
+
+    def lock() -> list[LocalAccount]:
+        receipts["lock"] = [m.lock_seed(task, sender=env.requester)]
+        return seat_holders(env)
+
+    committee = first_block_where(env.chain, lock, wanted)
     model = cid_of(f"model-{state.round}")
     budget = round_budget(env.params, state.round)
     tree = rewards_for(env, budget, [a.address for a in (submitters or env.members)])
@@ -170,11 +197,17 @@ def commit_all(env: Env, holders: list[LocalAccount], model: Cid, root: bytes, s
         env.market.commit(env.task, state.round, state.attempt, model, root, salt, sender=account)
 
 
-def lock_and_seat(env: Env) -> list[LocalAccount]:
-    """At the train deadline: lock the attempt's seed and return its seat holders."""
+def lock_and_seat(env: Env, wanted: Callable[[list[LocalAccount]], bool] = lambda holders: True
+                  ) -> list[LocalAccount]:
+    """At the train deadline: lock the attempt's seed in the first block whose seat holders
+    are ``wanted``, and return them."""
     goto(env.chain, env.market.round_state(env.task).train_end)
-    env.market.lock_seed(env.task, sender=env.requester)
-    return seat_holders(env)
+
+    def lock() -> list[LocalAccount]:
+        env.market.lock_seed(env.task, sender=env.requester)
+        return seat_holders(env)
+
+    return first_block_where(env.chain, lock, wanted)
 
 
 def seat_holders(env: Env) -> list[LocalAccount]:

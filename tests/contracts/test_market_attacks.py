@@ -18,6 +18,7 @@ from tests.contracts.market_scenario import (
     balance,
     cid_of,
     default_params,
+    first_block_where,
     goto,
     lock_and_seat,
     make_env,
@@ -50,7 +51,8 @@ def test_a_lying_quorum_is_overturned_before_any_money_moves(anvil_chain):
     bad_tree = build_reward_tree([(liars[0].address, budget)])  # the liars pay themselves
     good, bad = (cid_of("good"), good_tree.root), (cid_of("bad"), bad_tree.root)
     _submit_all(env)
-    holders = lock_and_seat(env)
+    holders = lock_and_seat(
+        env, wanted=lambda holders: sum(m.seats_of(task, a.address) for a in liars) >= 2)
     seats = {a.address: m.seats_of(task, a.address) for a in holders}
     assert sum(seats.get(a.address, 0) for a in liars) >= 2, "precondition: the liars hold a quorum"
     for account in holders:
@@ -73,12 +75,18 @@ def test_a_lying_quorum_is_overturned_before_any_money_moves(anvil_chain):
         m.claim(task, 1, liars[0].address, budget, bad_tree.proof(liars[0].address), sender=liars[0])
     with reverts("FedMarketTaskNotEnded"):
         m.withdraw_stake(task, sender=liars[0])
-    m.lock_dispute_seed(task, 1, sender=honest[1])
-    info = m.dispute(task, 1)
     total = m.last_draw(task)[4]
-    dispute_seats = {a.address: seats_in(info.seed, params.dispute_size, total,
-                                         m.member(task, a.address).stake_start,
-                                         m.member(task, a.address).stake) for a in env.members}
+
+    def lock_dispute_seats() -> dict[str, int]:
+        m.lock_dispute_seed(task, 1, sender=honest[1])
+        seed = m.dispute(task, 1).seed
+        return {a.address: seats_in(seed, params.dispute_size, total,
+                                    m.member(task, a.address).stake_start,
+                                    m.member(task, a.address).stake) for a in env.members}
+
+    dispute_seats = first_block_where(
+        chain, lock_dispute_seats, lambda seats: any(seats[a.address] for a in honest))
+    info = m.dispute(task, 1)
     assert m.dispute_committee(task, 1).count(honest[0].address) == dispute_seats[honest[0].address]
     voters = [a for a in honest if dispute_seats[a.address] > 0]
     assert voters, "precondition: an honest member holds a dispute seat"
@@ -151,7 +159,7 @@ def test_abstaining_seat_holders_are_slashed(anvil_chain):
     env = make_env(chain, 6)
     m, task = env.market, env.task
     _submit_all(env)
-    holders = lock_and_seat(env)
+    holders = lock_and_seat(env, wanted=lambda holders: len(holders) > 1)
     voter, absent = holders[0], holders[-1]
     assert voter != absent, "precondition: two seat holders"
     outsider = next(a for a in env.members if a not in holders)

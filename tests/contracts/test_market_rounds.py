@@ -109,13 +109,13 @@ def test_submit_rules(anvil_chain):
         m.submit_update(task, 1, update, 10, sender=bob)
 
 
-def _to_commit_phase(env, submitters):
+def _to_commit_phase(env, submitters, wanted=lambda holders: True):
     m = env.market
     state = m.round_state(env.task)
     goto(env.chain, state.attempt_start)
     for i, account in enumerate(submitters):
         m.submit_update(env.task, state.round, cid_of(f"u{i}-{state.attempt}"), 10, sender=account)
-    holders = lock_and_seat(env)
+    holders = lock_and_seat(env, wanted)
     outsiders = [a for a in env.members if a not in holders]
     return m.round_state(env.task), holders, outsiders
 
@@ -129,7 +129,7 @@ def test_commit_rules(anvil_chain):
     with reverts("FedMarketWrongPhase", phase=Phase.TRAIN):
         m.commit(task, 1, 0, model, ROOT, SALT, sender=env.members[0])
     m.submit_update(task, 1, cid_of("only"), 10, sender=env.members[0])
-    holders = lock_and_seat(env)
+    holders = lock_and_seat(env, wanted=lambda holders: len(holders) < len(env.members))
     outsider = next(a for a in env.members if a not in holders)
     with reverts("FedMarketTooFewSubmissions", submissions=1, needed=2):
         m.commit(task, 1, 0, model, ROOT, SALT, sender=holders[0])
@@ -143,7 +143,8 @@ def test_commit_rules(anvil_chain):
 def test_outsiders_cannot_commit(anvil_chain):
     env = make_env(anvil_chain, 6)
     m, task = env.market, env.task
-    _, _holders, outsiders = _to_commit_phase(env, env.members)
+    _, _holders, outsiders = _to_commit_phase(
+        env, env.members, wanted=lambda holders: len(holders) < len(env.members))
     assert outsiders, "precondition: 3 seats among 6 members leave someone out"
     with reverts("FedMarketNotInCommittee", round=1, attempt=0, account=outsiders[0].address):
         m.commit(task, 1, 0, cid_of("model"), ROOT, SALT, sender=outsiders[0])
@@ -152,7 +153,8 @@ def test_outsiders_cannot_commit(anvil_chain):
 def test_commit_twice_and_reveal_rules(anvil_chain):
     env = make_env(anvil_chain, 6)
     m, task = env.market, env.task
-    state, holders, outsiders = _to_commit_phase(env, env.members)
+    state, holders, outsiders = _to_commit_phase(env, env.members,
+                                                 wanted=lambda holders: len(holders) > 1)
     a = holders[0]
     model = cid_of("model")
     m.commit(task, 1, 0, model, ROOT, SALT, sender=a)
@@ -214,7 +216,9 @@ def test_no_quorum_retries_with_a_new_seed_then_finalizes(anvil_chain):
                                             max_retries=2))
     m, task = env.market, env.task
     late_member = env.members[5]
-    state, holders, _ = _to_commit_phase(env, env.members[:5])
+    state, holders, _ = _to_commit_phase(
+        env, env.members[:5],
+        wanted=lambda holders: max(m.seats_of(task, a.address) for a in holders) < 3)
     seats = {a.address: m.seats_of(task, a.address) for a in holders}
     assert max(seats.values()) < 3, "precondition: nobody holds a quorum alone"
     silent = holders[-1]
@@ -275,7 +279,8 @@ def test_mismatching_reveals_are_slashed_once_the_round_is_settled(anvil_chain):
     chain = anvil_chain
     env = make_env(chain, 7, default_params(committee_size=5, quorum=3, dispute_size=11))
     m, task = env.market, env.task
-    state, holders, _ = _to_commit_phase(env, env.members)
+    state, holders, _ = _to_commit_phase(
+        env, env.members, wanted=lambda holders: len(quorum_of(env, holders)) < len(holders))
     good, bad = cid_of("good"), cid_of("bad")
     seats = {a.address: m.seats_of(task, a.address) for a in holders}
     # the leading holders that reach 3 seats vote good, the rest bad
@@ -312,7 +317,8 @@ def test_late_matching_reveal_keeps_stake_and_earns_its_fee(anvil_chain):
     chain = anvil_chain
     env = make_env(chain, 6)
     m, task = env.market, env.task
-    result = play_round(env, reveal_all=False)
+    result = play_round(env, reveal_all=False,
+                        wanted=lambda holders: len(quorum_of(env, holders)) < len(holders))
     late = [a for a in result.committee if a not in quorum_of(env, result.committee)]
     assert late, "precondition: a seat holder outside the quorum"
     late = late[0]
