@@ -125,7 +125,7 @@ def _check_updates(report: AuditReport, r: RoundLineage, where: str) -> None:
         problems.append(f"participants submitted twice: {dupes}")
     folded = fold_updates((u.participant, u.digest, u.codec, u.num_samples) for u in r.updates)
     if rec.update_commitment is None:
-        problems.append("no ModelFinalized event states the round's update commitment")
+        problems.append("no UpdateSubmitted event for the round's last counted update")
     elif folded != rec.update_commitment:
         problems.append(f"folded {len(r.updates)} events to 0x{folded.hex()}, on chain "
                         f"0x{rec.update_commitment.hex()}")

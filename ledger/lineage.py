@@ -42,7 +42,7 @@ from ledger.lineage_types import (
     Vote,
 )
 from ledger.market import FedMarket
-from ledger.market_types import TaskInfo, TaskParams, Update
+from ledger.market_types import TaskInfo, TaskParams, Update, counted_head
 
 __all__ = ["LineageError", "ModelNotFoundError", "locate_model", "read_lineage"]
 
@@ -63,14 +63,17 @@ def _events(market: FedMarket, name: str, from_block: int, **filters: Any) -> li
     return market.contract.events(name, from_block, **filters)
 
 
-def _record_from_event(event: dict[str, Any], parent: ChainCid, budget: int) -> FinalizedRecord:
+def _record_from_event(event: dict[str, Any], parent: ChainCid, budget: int,
+                       updates: list[dict[str, Any]]) -> FinalizedRecord:
     """The event's record; ``parent`` is the previous round's final model per the events (or
-    the genesis of ``TaskCreated``), ``budget`` the terms' (``TaskParams.round_budget``)."""
+    the genesis of ``TaskCreated``), ``budget`` the terms' (``TaskParams.round_budget``), the
+    update commitment the contract's head after the counted updates (``counted_head``)."""
     a = event["args"]
     return FinalizedRecord(
         round=int(a["round"]), parent=parent,
         model=ChainCid(bytes(a["modelDigest"]), int(a["modelCodec"])),
-        update_commitment=bytes(a["updateCommitment"]), submissions=int(a["submissions"]),
+        update_commitment=counted_head([u["args"] for u in updates], int(a["submissions"])),
+        submissions=int(a["submissions"]),
         rewards_root=bytes(a["rewardsRoot"]), attempt=int(a["attempt"]), votes=int(a["votes"]),
         budget=budget, block=int(event["block_number"]),
     )
@@ -78,14 +81,15 @@ def _record_from_event(event: dict[str, Any], parent: ChainCid, budget: int) -> 
 
 def _event_records(market: FedMarket, task: int, from_block: int, params: TaskParams,
                    created: TaskCreatedRecord | None,
-                   resolved: dict[int, list[dict[str, Any]]]) -> dict[int, FinalizedRecord]:
+                   resolved: dict[int, list[dict[str, Any]]],
+                   updates: dict[int, list[dict[str, Any]]]) -> dict[int, FinalizedRecord]:
     """Each round's record per the events alone, chained parent to child, overturns applied."""
     records: dict[int, FinalizedRecord] = {}
     parent = created.genesis if created is not None else ChainCid.of(params.genesis)
     grouped = _by_round(_events(market, "ModelFinalized", from_block, task=task))
     for r in sorted(grouped):
-        record = _overturned(_record_from_event(grouped[r][-1], parent, params.round_budget(r)),
-                             resolved.get(r, []))
+        event = _record_from_event(grouped[r][-1], parent, params.round_budget(r), updates.get(r, []))
+        record = _overturned(event, resolved.get(r, []))
         records[r] = record
         parent = record.model
     return records
@@ -228,13 +232,14 @@ def read_lineage(market: FedMarket, task: int, *, from_block: int = 0,
     created = _created(market, task, from_block)
     current = int(market.contract.call("currentRound", task))
     resolved = _by_round(_events(market, "DisputeResolved", from_block, task=task))
-    finalized_events = _event_records(market, task, from_block, info.params, created, resolved)
+    updates = _by_round(_events(market, "UpdateSubmitted", from_block, task=task))
+    finalized_events = _event_records(market, task, from_block, info.params, created, resolved,
+                                      updates)
     committees = _committees(market, task, from_block)
     view_count = min(current - 1, info.params.rounds)
     last = max([view_count, *finalized_events])
     if upto_round is not None:
         last = min(last, upto_round)
-    updates = _by_round(_events(market, "UpdateSubmitted", from_block, task=task))
     committed = _by_round(_events(market, "Committed", from_block, task=task))
     revealed = _by_round(_events(market, "Revealed", from_block, task=task))
     claims = _by_round(_events(market, "RewardClaimed", from_block, task=task))

@@ -56,8 +56,8 @@ class FinalizedRecord:
     """A finalized round as one source states it (``finalizedRound`` view or event).
 
     ``block`` is the event's block (None for the view); ``finalized_at`` the view's
-    timestamp (None for the event); ``update_commitment`` is the event's only (the chain keeps
-    no copy). None values take no part in ``differences``. An overturned round's event record
+    timestamp (None for the event); ``update_commitment`` the event side's only: the head the
+    contract emitted with the round's last counted ``UpdateSubmitted`` (the chain keeps no copy). None values take no part in ``differences``. An overturned round's event record
     carries the dispute's result (``DisputeResolved``), like the view.
     """
 
@@ -169,8 +169,8 @@ class RoundLineage:
 
     @property
     def record(self) -> FinalizedRecord:
-        """The view's record when there is one (with the event's update commitment, which
-        only the event carries), else the event's."""
+        """The view's record when there is one (with the events' update commitment, which
+        only they carry), else the event's."""
         if self.view is not None and self.event is not None:
             return replace(self.view, update_commitment=self.event.update_commitment)
         record = self.view or self.event

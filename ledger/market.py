@@ -41,6 +41,7 @@ from ledger.market_types import (
     TaskParams,
     Update,
     commitment_hash,
+    counted_head,
 )
 
 __all__ = ["CONTRACT_NAME", "LOCK_GAS_LIMIT", "REVEAL_GAS_LIMIT", "FedMarket"]
@@ -360,16 +361,22 @@ class FedMarket:
 
     def lineage(self, task: int, from_block: int = 0) -> list[LineageEntry]:
         """Every finalized round of ``task`` rebuilt from events alone: ``TaskCreated`` (terms,
-        genesis), ``ModelFinalized``, and each ``DisputeResolved`` applied (an overturn replaces
+        genesis), ``ModelFinalized`` (its update commitment from ``UpdateSubmitted``), and each
+        ``DisputeResolved`` applied (an overturn replaces
         model and root, and so the next round's parent)."""
         [created] = self.contract.events("TaskCreated", from_block, task=task)
         params = TaskParams.from_abi(tuple(created["args"]["params"].values()))
         resolved = {int(e["args"]["round"]): e["args"]
                     for e in self.contract.events("DisputeResolved", from_block, task=task)}
+        updates: dict[int, list[dict[str, Any]]] = {}
+        for e in self.contract.events("UpdateSubmitted", from_block, task=task):
+            updates.setdefault(int(e["args"]["round"]), []).append(e["args"])
         entries, parent = [], params.genesis
         for event in self.contract.events("ModelFinalized", from_block, task=task):
             a = event["args"]
-            entry = LineageEntry.from_event(a, parent=parent, budget=params.round_budget(a["round"]))
+            head = counted_head(updates.get(int(a["round"]), []), int(a["submissions"]))
+            entry = LineageEntry.from_event(a, parent=parent, budget=params.round_budget(a["round"]),
+                                            update_commitment=head)
             if entry.round in resolved:
                 r = resolved[entry.round]
                 entry = replace(entry, model=Cid(int(r["modelCodec"]), bytes(r["modelDigest"])),

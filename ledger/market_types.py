@@ -74,6 +74,12 @@ class VoteState(IntEnum):
     NONE = 0
     COMMITTED = 1
     REVEALED = 2
+    FINALIZED = 3  # revealed, and that reveal finalized the round (the contract keeps no copy)
+
+    @property
+    def revealed(self) -> bool:
+        """Whether the member opened its commitment (finalizing or not)."""
+        return self in (VoteState.REVEALED, VoteState.FINALIZED)
 
 
 def _cid(digest: bytes, codec: int) -> Cid:
@@ -244,7 +250,8 @@ class DisputeInfo:
 class LineageEntry:
     """A finalized round: ``finalizedRound`` view or ``ModelFinalized`` event.
 
-    ``update_commitment`` comes from the event only (None from the view); ``dispute`` from the
+    ``update_commitment`` comes from the events only (``counted_head``; None from the view);
+    ``dispute`` from the
     view only (events are applied by ``ledger.lineage``).
     """
 
@@ -266,12 +273,14 @@ class LineageEntry:
                    t[6], t[7], t[10], DisputeState(t[11]))  # fmt: skip
 
     @classmethod
-    def from_event(cls, args: dict[str, Any], *, parent: Cid, budget: int) -> LineageEntry:
+    def from_event(cls, args: dict[str, Any], *, parent: Cid, budget: int,
+                   update_commitment: bytes | None) -> LineageEntry:
         """Decode a ``ModelFinalized`` event's args; the event states neither the parent (the
-        previous round's final model, or genesis) nor the budget (``TaskParams.round_budget``)."""
+        previous round's final model, or genesis), nor the budget (``TaskParams.round_budget``),
+        nor the update commitment (``counted_head`` of the round's updates)."""
         return cls(
             args["round"], parent, _cid(args["modelDigest"], args["modelCodec"]),
-            bytes(args["updateCommitment"]), args["submissions"], bytes(args["rewardsRoot"]),
+            update_commitment, args["submissions"], bytes(args["rewardsRoot"]),
             args["attempt"], args["votes"], budget,
         )  # fmt: skip
 
@@ -299,6 +308,15 @@ class Update:
         """Decode an ``UpdateSubmitted`` event's args."""
         return cls(args["round"], args["participant"], bytes(args["digest"]), args["codec"],
                    args["numSamples"], args["seq"], bytes(args["commitment"]))  # fmt: skip
+
+
+def counted_head(updates: Iterable[dict[str, Any]], submissions: int) -> bytes | None:
+    """The update commitment a round finalized with: the ``commitment`` the contract emitted
+    with the round's ``submissions``-th update (``UpdateSubmitted`` args, seq ==
+    submissions - 1); zero for a round without updates, None if that event is missing."""
+    if submissions == 0:
+        return bytes(32)
+    return next((bytes(u["commitment"]) for u in updates if int(u["seq"]) == submissions - 1), None)
 
 
 def result_hash(model: Cid, rewards_root: bytes) -> bytes:

@@ -37,6 +37,7 @@ from node.requester.presets import preset_manifest
 from node.runtime.committee import RoundOutcome, compute_round
 from node.runtime.participant import Participant
 from node.sim.setup import SimulationSetup, build_clients
+from tests.fixtures_chain import GENESIS_TIMESTAMP
 
 HONEST_TASK = 1
 LYING_TASK = 2
@@ -116,7 +117,10 @@ def _build(root: Path) -> AuditWorkdir:
     manifest = preset_manifest("shoppers", rounds=ROUNDS)
     clients = build_clients(manifest, SimulationSetup(partition="natural", column="Region"))
     store = LocalStore(root / "store")
-    with AnvilChain(state_file=root / "chain-state.json") as chain:
+    # Pinned time: the committees (anvil's prevrandao follows block timestamps) and so the
+    # lying quorum are the same in every run.
+    with AnvilChain(state_file=root / "chain-state.json", genesis_timestamp=GENESIS_TIMESTAMP) as chain:
+        chain.pin_block_interval(1)
         deployment, market = deploy_market(chain.w3, sender=chain.accounts[0],
                                            rpc_url=chain.rpc_url)
         deployment.save(root / "deployment.json")

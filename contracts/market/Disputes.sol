@@ -40,8 +40,9 @@ abstract contract Disputes is MarketBase {
         m = _settleAll(task, c, m, msg.sender, block.timestamp); // a slashed-dry liar cannot challenge
         _requireSolvent(task, m, msg.sender);
         _members[task][msg.sender] = m;
-        bytes32 original = _finalResult(task, round);
-        if (_resultHash(modelDigest, modelCodec, rewardsRoot) == original) revert FedMarketSameResult(task, round);
+        if (_resultHash(modelDigest, modelCodec, rewardsRoot) == _finalResult(task, round)) {
+            revert FedMarketSameResult(task, round);
+        }
         Config storage cfg = _config[task];
         _disputes[task][round] = Dispute({
             challenger: msg.sender,
@@ -51,7 +52,6 @@ abstract contract Disputes is MarketBase {
             leaderSeats: 0,
             revealedSeats: 0
         });
-        _challenged[task][round] = original;
         rec.dispute = uint8(DisputeState.Open);
         _clock[task].roundStart = HELD;
         uint256 bond = cfg.challengeBond;
@@ -73,6 +73,7 @@ abstract contract Disputes is MarketBase {
             keccak256(abi.encode(block.prevrandao, block.chainid, address(this), task, round, DISPUTE_ATTEMPT));
         _disputeSeed[task][round] = seed;
         d.seeded = true;
+        _leader[task][round] = SENTINEL; // prepared: the first dispute reveal pays no fresh slot for it
         emit DisputeSeedLocked(task, round, seed);
     }
 
@@ -174,11 +175,12 @@ abstract contract Disputes is MarketBase {
         DisputeState outcome;
         if (d.leaderSeats * 2 <= uint256(d.revealedSeats) || d.revealedSeats == 0) {
             outcome = DisputeState.Inconclusive;
-        } else if (leader == _challenged[task][round]) {
+        } else if (leader == _finalResult(task, round)) {
             outcome = DisputeState.Upheld;
         } else {
             if (_resultHash(modelDigest, modelCodec, rewardsRoot) != leader) revert FedMarketNotLeader(task, round);
             outcome = DisputeState.Overturned;
+            _challenged[task][round] = _finalResult(task, round);
             _modelDigest[task][round] = modelDigest;
             _rewardsRoot[task][round] = rewardsRoot;
             _rounds[task][round].modelCodec = modelCodec;
@@ -229,8 +231,9 @@ abstract contract Disputes is MarketBase {
         view
         returns (uint256)
     {
-        bool challengedQuorum = m.voteRound == round && m.voteState == VOTE_REVEALED
-            && m.voteAttempt == _rounds[task][round].attempt && _votes[task][account] == _challenged[task][round];
+        bool challengedQuorum = m.voteRound == round && m.voteAttempt == _rounds[task][round].attempt
+            && (m.voteState == VOTE_FINALIZED
+                || (m.voteState == VOTE_REVEALED && _votes[task][account] == _originalResult(task, round)));
         if (challengedQuorum) return 0;
         return _seatsOf(
             task, account, _disputeSeed[task][round], _config[task].disputeSize, _draw[task].totalStake

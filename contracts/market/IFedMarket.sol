@@ -182,13 +182,13 @@ interface IFedMarket {
     /// @notice A quorum of seats agreed: `modelDigest` is round `round + 1`'s parent unless a
     /// challenge overturns it before the window closes.
     /// The parent is the previous round's final model (genesis for round 1) and the budget
-    /// follows from the task's terms, so neither is repeated here.
+    /// follows from the task's terms, so neither is repeated here; nor is the update commitment:
+    /// it is the `commitment` of the round's `UpdateSubmitted` with `seq == submissions - 1`.
     event ModelFinalized(
         uint256 indexed task,
         uint16 indexed round,
         bytes32 indexed modelDigest,
         uint64 modelCodec,
-        bytes32 updateCommitment,
         uint32 submissions,
         bytes32 rewardsRoot,
         uint8 attempt,

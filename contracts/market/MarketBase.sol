@@ -42,6 +42,9 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
     uint8 internal constant VOTE_NONE = 0;
     uint8 internal constant VOTE_COMMITTED = 1;
     uint8 internal constant VOTE_REVEALED = 2;
+    /// @dev Revealed, and the reveal finalized the round: the vote is the round's original result,
+    /// so `_votes` keeps the commitment (one SSTORE less on the finalizing reveal).
+    uint8 internal constant VOTE_FINALIZED = 3;
 
     uint8 internal constant RECORD_NONE = 0;
     uint8 internal constant RECORD_PREPARED = 1;
@@ -168,6 +171,7 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
     mapping(uint256 task => mapping(uint256 round => Dispute)) internal _disputes;
     mapping(uint256 task => mapping(uint256 round => bytes32)) internal _disputeSeed;
     /// @dev The challenged result's hash (what the quorum revealed), set by `challenge`.
+    /// @dev An overturned round's original result (written by the overturn; see `_originalResult`).
     mapping(uint256 task => mapping(uint256 round => bytes32)) internal _challenged;
     mapping(uint256 task => mapping(uint256 round => bytes32)) internal _leader;
     mapping(uint256 task => mapping(address account => Member)) internal _members;
@@ -244,6 +248,13 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
 
     function _finalResult(uint256 task, uint256 round) internal view returns (bytes32) {
         return _resultHash(_modelDigest[task][round], _rounds[task][round].modelCodec, _rewardsRoot[task][round]);
+    }
+
+    /// @dev The result the round's quorum finalized: the record's, unless a dispute overturned it
+    /// (the overturn saves the original in `_challenged` before replacing the record).
+    function _originalResult(uint256 task, uint256 round) internal view returns (bytes32) {
+        if (_rounds[task][round].dispute == uint8(DisputeState.Overturned)) return _challenged[task][round];
+        return _finalResult(task, round);
     }
 
     /// @dev The model round `round` trains on: genesis for round 1, else round - 1's final result.
@@ -355,11 +366,14 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
         if (state == VOTE_COMMITTED) return _slashVote(task, round, m.voteAttempt, m, account);
         RoundRecord memory rec = _rounds[task][round];
         if (rec.state != RECORD_FINAL || rec.attempt != m.voteAttempt) return m;
+        bool overturned = rec.dispute == uint8(DisputeState.Overturned);
+        if (state == VOTE_FINALIZED) {
+            if (overturned) return _slashToChallenger(task, round, m, account);
+            return _creditFee(task, round, m, account, t);
+        }
         bytes32 vote = _votes[task][account];
         if (vote == _finalResult(task, round)) return _creditFee(task, round, m, account, t);
-        if (rec.dispute == uint8(DisputeState.Overturned) && vote == _challenged[task][round]) {
-            return _slashToChallenger(task, round, m, account);
-        }
+        if (overturned && vote == _challenged[task][round]) return _slashToChallenger(task, round, m, account);
         return _slashVote(task, round, m.voteAttempt, m, account);
     }
 

@@ -202,8 +202,8 @@ abstract contract MarketViews is MarketBase {
             commitEnd: d.start + c.commitDuration,
             revealEnd: d.start + c.commitDuration + c.revealDuration,
             seed: _disputeSeed[task][round],
-            original: _challenged[task][round],
-            leader: _leader[task][round],
+            original: _originalResult(task, round),
+            leader: _leader[task][round] == SENTINEL ? bytes32(0) : _leader[task][round],
             leaderSeats: d.leaderSeats,
             revealedSeats: d.revealedSeats
         });

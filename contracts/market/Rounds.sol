@@ -124,29 +124,39 @@ abstract contract Rounds is MarketBase {
         bytes32 salt
     ) external {
         Clock memory c = _loadClock(task);
-        Result memory r = Result(modelDigest, modelCodec, rewardsRoot);
-        (bool open, uint256 weight) = _open(task, c, round, attempt, r, salt);
-        bytes32 key = _tallyKey(task, round, attempt, _resultHash(modelDigest, modelCodec, rewardsRoot));
-        uint256 before = _tally[key];
-        uint256 seats = before + weight;
-        _tally[key] = seats;
-        emit Revealed(task, round, msg.sender, attempt, modelDigest, modelCodec, rewardsRoot, uint16(seats));
-        if (open && before < c.quorum && seats >= c.quorum) _finalize(task, c, attempt, r, seats);
+        Member memory m = _members[task][msg.sender];
+        bool open = _revealWindow(task, c, m, round, attempt);
+        bytes32 opened = _commitment(ROUND_VOTE, task, round, attempt, modelDigest, modelCodec, rewardsRoot, salt);
+        if (opened != _votes[task][msg.sender]) revert FedMarketRevealMismatch(task, round, msg.sender);
+        _count(task, c, m, round, attempt, Result(modelDigest, modelCodec, rewardsRoot), open);
     }
 
-    /// @dev Opens the caller's commitment: checks window and hash, records the result as its vote.
-    function _open(uint256 task, Clock memory c, uint16 round, uint8 attempt, Result memory r, bytes32 salt)
-        private
-        returns (bool open, uint256 weight)
-    {
-        Member memory m = _members[task][msg.sender];
-        open = _revealWindow(task, c, m, round, attempt);
-        bytes32 opened = _commitment(ROUND_VOTE, task, round, attempt, r.modelDigest, r.modelCodec, r.rewardsRoot, salt);
-        if (opened != _votes[task][msg.sender]) revert FedMarketRevealMismatch(task, round, msg.sender);
-        _votes[task][msg.sender] = _resultHash(r.modelDigest, r.modelCodec, r.rewardsRoot);
-        m.voteState = VOTE_REVEALED;
+    /// @dev Adds the caller's seats to its result's tally and records its vote; finalizes the
+    /// round when this reveal brings the result to the quorum in an open attempt.
+    function _count(
+        uint256 task,
+        Clock memory c,
+        Member memory m,
+        uint16 round,
+        uint8 attempt,
+        Result memory r,
+        bool open
+    ) private {
+        bytes32 result = _resultHash(r.modelDigest, r.modelCodec, r.rewardsRoot);
+        bytes32 key = _tallyKey(task, round, attempt, result);
+        uint256 before = _tally[key];
+        uint256 seats = before + m.voteWeight;
+        _tally[key] = seats;
+        bool finalizes = open && before < c.quorum && seats >= c.quorum;
+        if (finalizes) {
+            m.voteState = VOTE_FINALIZED; // its vote is the record's original result
+        } else {
+            m.voteState = VOTE_REVEALED;
+            _votes[task][msg.sender] = result;
+        }
         _members[task][msg.sender] = m;
-        return (open, m.voteWeight);
+        emit Revealed(task, round, msg.sender, attempt, r.modelDigest, r.modelCodec, r.rewardsRoot, uint16(seats));
+        if (finalizes) _finalize(task, c, attempt, r, seats);
     }
 
     /// @dev Checks the caller has an open commitment for (round, attempt) in its reveal window.
@@ -203,7 +213,6 @@ abstract contract Rounds is MarketBase {
             round,
             _modelDigest[task][round],
             rec.modelCodec,
-            _updateHead[task],
             c.submissions,
             _rewardsRoot[task][round],
             rec.attempt,

@@ -114,7 +114,7 @@ class DisputeDuties:
 
     def _dispute_seats(self, round_: int, info: DisputeInfo, me: MemberInfo) -> int:
         node = self.node
-        if me.vote_round == round_ and me.vote_state == VoteState.REVEALED:
+        if me.vote_round == round_ and me.vote_state.revealed:
             entry = node.market.finalized_round(node.task, round_)
             mine = node.outcome(round_, entry.parent, entry.attempt)
             if (mine.model, mine.rewards_root) == (entry.model, entry.rewards_root) \
@@ -147,7 +147,7 @@ class DisputeDuties:
 
     def _settle_fee(self, state: RoundState, me: MemberInfo) -> str | None:
         node = self.node
-        if node.view.params.committee_fee == 0 or me.vote_state != VoteState.REVEALED:
+        if node.view.params.committee_fee == 0 or not me.vote_state.revealed:
             return None
         if me.vote_round >= state.round or not node.market.round_settled(node.task, me.vote_round):
             return None
