@@ -33,6 +33,7 @@ __all__ = [
     "Update",
     "VoteState",
     "commitment_hash",
+    "counted_head",
     "fold_updates",
     "result_hash",
 ]

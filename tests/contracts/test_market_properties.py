@@ -241,9 +241,9 @@ class MarketMachine(RuleBasedStateMachine):
     def _phase_step(self, lie):
         m, task, rng = self.m, self.task, self.rng
         state = m.round_state(task)
+        if state.phase in (Phase.PENDING, Phase.FINISHED) and state.round > 1:
+            self._watch(state.round - 1)
         if state.phase == Phase.PENDING:
-            if state.round > 1 and rng.random() < 0.5:  # an honest member checks the last round
-                self.challenge(rng.randrange(N_ACCOUNTS))
             goto(self.chain, state.attempt_start)
         elif state.phase == Phase.TRAIN:
             for i in range(N_ACCOUNTS):
@@ -270,6 +270,16 @@ class MarketMachine(RuleBasedStateMachine):
             self._dispute_step(lie)
         elif state.phase in (Phase.FINISHED, Phase.CLOSED):
             self.chain.increase_time(PARAMS.challenge_duration)
+
+    def _watch(self, round_):
+        """Members recompute the last finalized round: a lie is challenged most of the time
+        (honest nodes do it on disagreement), an honest result now and then (a griefer)."""
+        entry = self._try(self.m.finalized_round, self.task, round_)
+        if entry is None:
+            return
+        lied = entry.model != cid_of(f"model-{round_}")
+        if self.rng.random() < (0.9 if lied else 0.2):
+            self.challenge(self.rng.randrange(N_ACCOUNTS))
 
     def _dispute_step(self, lie):
         m, task, rng = self.m, self.task, self.rng
