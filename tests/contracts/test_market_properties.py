@@ -243,6 +243,7 @@ class MarketMachine(RuleBasedStateMachine):
         state = m.round_state(task)
         if state.phase in (Phase.PENDING, Phase.FINISHED) and state.round > 1:
             self._watch(state.round - 1)
+            state = m.round_state(task)  # a challenge holds the round: DISPUTED now
         if state.phase == Phase.PENDING:
             goto(self.chain, state.attempt_start)
         elif state.phase == Phase.TRAIN:
@@ -398,10 +399,11 @@ def _close_chain():
         _CHAIN.pop("chain").close()
 
 
-def test_the_walk_reaches_finalization_slashing_and_disputes():
+def test_the_walk_reaches_finalization_slashing_disputes_and_overturns():
     """Runs after the machine (file order): the shares it reached, printed and required."""
     n = REACHED["examples"]
     assert n >= EXAMPLES
     shares = {k: round(v / n, 3) for k, v in REACHED.items() if k != "examples"}
     print(f"\nstate machine over {n} examples x {STEPS} steps: {shares}")
     assert shares["finalized"] > 0 and shares["slashed"] > 0 and shares["disputed"] > 0
+    assert shares["overturned"] > 0
