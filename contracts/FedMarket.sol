@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Proxy} from "@openzeppelin/contracts/proxy/Proxy.sol";
+import {ForwardsToModule} from "./market/ForwardsToModule.sol";
 import {Membership} from "./market/Membership.sol";
 import {Rewards} from "./market/Rewards.sol";
 import {Rounds} from "./market/Rounds.sol";
@@ -16,20 +16,7 @@ import {Rounds} from "./market/Rounds.sol";
 /// Modules run on this contract's storage and balance: all inherit MarketBase and declare no
 /// state of their own (a test compares the compiler's storage layouts), and each piece stays well
 /// under the EIP-170 code size limit. Types, events and errors live in IFedMarket.
-contract FedMarket is Membership, Rounds, Rewards, Proxy {
-    /// @notice The first module of the chain (fixed at deployment).
-    address public immutable lifecycle;
-
-    /// @notice A module address must hold code.
-    error FedMarketNotAContract(address module);
-
-    /// @param lifecycle_ the FedMarketLifecycle deployment
-    constructor(address lifecycle_) {
-        if (lifecycle_.code.length == 0) revert FedMarketNotAContract(lifecycle_);
-        lifecycle = lifecycle_;
-    }
-
-    function _implementation() internal view override returns (address) {
-        return lifecycle;
-    }
+contract FedMarket is Membership, Rounds, Rewards, ForwardsToModule {
+    /// @param next_ the FedMarketLifecycle deployment
+    constructor(address next_) ForwardsToModule(next_) {}
 }
