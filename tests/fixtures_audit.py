@@ -8,7 +8,9 @@ leaves the layout ``fedledger demo`` leaves (``deployment.json``, ``store/``,
 * task 1 (``HONEST_TASK``): everyone honest;
 * task 2 (``LYING_TASK``): two of the three members (a quorum) aggregate every round with
   the last update left out, and the honest third never challenges, so the chain finalizes
-  a wrong model: every on-chain check passes, only a replay catches it. (With a challenge,
+  a wrong model: every on-chain check passes, only a replay catches it. Each round's seed is
+  locked in a block whose draw seats the liars' quorum and the honest member
+  (``_seat_the_lie``), so the scenario never depends on a draw's luck. (With a challenge,
   the lie is overturned on chain: ``tests/e2e`` and ``tests/contracts`` show that.)
 
 Tests copy what they mutate (``workdir_copy``), so the built directory stays pristine.
@@ -74,9 +76,31 @@ def _next_deadline(market: FedMarket, tasks: list[int], now: int) -> int | None:
     return min(targets) if targets else None
 
 
-def _drive(chain: AnvilChain, market: FedMarket, nodes: list[Participant], tasks: list[int]) -> None:
+def _seat_the_lie(chain: AnvilChain, market: FedMarket, liars: list[str], honest: str) -> None:
+    """In the lying task's commit window, lock the seed (before any node does) in the first block
+    whose draw gives the liars a quorum and the honest member a seat: the scenario then holds by
+    construction, whatever block the nodes' own lock would have landed in."""
+    s = market.round_state(LYING_TASK)
+    if s.phase != Phase.COMMIT or s.seed != bytes(32):
+        return
+    quorum = market.task_info(LYING_TASK).params.quorum
+    requester = chain.accounts[0]
+    for _ in range(min(32, s.commit_end - chain.timestamp() - 4)):
+        snapshot = chain.snapshot()
+        market.lock_seed(LYING_TASK, sender=requester)
+        seats = {a: market.seats_of(LYING_TASK, a) for a in [*liars, honest]}
+        if sum(seats[a] for a in liars) >= quorum and 0 < seats[honest] < quorum:
+            return
+        chain.revert(snapshot)
+        chain.mine()
+    raise AssertionError("no block in the commit window seats the lying quorum")
+
+
+def _drive(chain: AnvilChain, market: FedMarket, nodes: list[Participant], tasks: list[int],
+           liars: list[str], honest: str) -> None:
     """Step every node until all are done, jumping chain time whenever nobody can act."""
     for _ in range(400):
+        _seat_the_lie(chain, market, liars, honest)
         acted = False
         for node in nodes:
             try:
@@ -136,7 +160,9 @@ def _build(root: Path) -> AuditWorkdir:
             nodes.append(kind(market, store, chain.accounts[1 + PARTICIPANTS + i],
                               task=lying.task, data=client, client_id=client.client_id,
                               challenges=False))
-        _drive(chain, market, nodes, [honest.task, lying.task])
+        lying_members = [chain.accounts[1 + PARTICIPANTS + i].address for i in range(PARTICIPANTS)]
+        _drive(chain, market, nodes, [honest.task, lying.task], liars=lying_members[:2],
+               honest=lying_members[2])
         honest_models = tuple(str(e.model) for e in market.lineage(honest.task))
         lying_models = tuple(str(e.model) for e in market.lineage(lying.task))
     return AuditWorkdir(root, honest_models, lying_models)
