@@ -126,7 +126,11 @@ class TimeKeeper:
             return reveals >= commits and time.monotonic() - self._last_change >= self.window_seconds
         if s.phase == Phase.DISPUTED:
             return self._dispute_acted(s.round - 1, live)
-        return False  # REVEAL: the quorum's last reveal ends the phase by itself
+        if s.phase == Phase.REVEAL:
+            # The quorum's last reveal ends the phase by itself; when every commit is open and
+            # still no quorum (a dead member held seats), nothing more can come: retry now.
+            return p.commits > 0 and p.reveals >= p.commits
+        return False
 
     def _dispute_acted(self, round_: int, live: set[str]) -> bool:
         info = self.market.dispute(self.task, round_)
