@@ -1,6 +1,8 @@
 """The participant at work: the node loop, committee work, private updates, keys.
 
 * ``participant``: ``Participant``: join, train, submit, commit, reveal, claim, withdraw.
+* ``disputes``: the v2 duties after a round finalizes (challenge, dispute votes, fee).
+* ``payouts``: claiming settled rounds' rewards, then withdrawing the stake.
 * ``committee``: recomputing a round from chain data (what a committee member reveals).
 * ``private_update``: DP and masking applied to a participant's update.
 * ``secure_participant``: the secure-mode inputs a node reads and writes (masks, reveals).
@@ -9,4 +11,5 @@
 Layer: wires ``learning``/``aggregation``/``privacy`` to ``ledger``.
 """
 
-__all__ = ["committee", "disputes", "keystore", "participant", "private_update", "secure_participant"]
+__all__ = ["committee", "disputes", "keystore", "participant", "payouts", "private_update",
+           "secure_participant"]

@@ -10,8 +10,9 @@ any moment and restarted picks up where the chain says it is:
   the very same CID;
 * its commit salt is derived from its key, task, round and attempt, so after a restart it
   can still open the commitment it made before;
-* claims are checked against the contract's claimed bitmap, and made only once the round's
-  challenge window closed (or its dispute was resolved).
+* claims (``node.runtime.payouts``) are checked against the contract's claimed bitmap, and
+  made only once the round's challenge window closed (or its dispute was resolved); the stake
+  is withdrawn only once every round's claim is decided.
 
 Protocol v2 duties (``node.runtime.disputes``): whoever sees the commit window open first
 locks the attempt's seed; a node whose own recomputation of a finalized round differs from the
@@ -53,6 +54,7 @@ from node.learning.task import client_update_bytes
 from node.privacy.keys import agreement_private_key, agreement_public_key
 from node.runtime.committee import RoundOutcome, compute_round
 from node.runtime.disputes import DisputeDuties
+from node.runtime.payouts import Payouts
 from node.runtime.private_update import dp_secret, private_payload, record_noise_key
 from node.runtime.secure_participant import SecureSteps
 
@@ -114,8 +116,8 @@ class Participant:
         self._committee: dict[tuple[int, int], bool] = {}
         self._last_phase: Phase | None = None
         self._withheld: set[int] = set()
-        self._drained = False
         self.disputes = DisputeDuties(self)
+        self.payouts = Payouts(self)
 
     # ------------------------------------------------------------------ helpers
 
@@ -251,29 +253,6 @@ class Participant:
         self.summary.revealed.append((round_, attempt))
         return f"revealed round {round_}.{attempt}"
 
-    def _claim(self, finalized_rounds: int) -> str | None:
-        for round_ in range(1, finalized_rounds + 1):
-            if round_ in self.summary.claimed:
-                continue
-            if not self.market.round_settled(self.task, round_):
-                return None  # its window is open or its dispute unresolved: nothing is payable
-            entry = self.market.finalized_round(self.task, round_)
-            outcome = self.outcome(round_, entry.parent, entry.attempt)
-            amount = outcome.amount_of(self.account.address)
-            if outcome.rewards_root != entry.rewards_root:
-                self.summary.claimed[round_] = 0  # the quorum disagreed with us: nothing to prove
-                continue
-            if amount == 0 or self.market.claimed(self.task, round_, self.account.address):
-                self.summary.claimed[round_] = 0 if amount == 0 else amount
-                continue
-            tree = outcome.tree()
-            assert tree is not None
-            self.market.claim(self.task, round_, self.account.address, amount,
-                              tree.proof(self.account.address), sender=self.account)
-            self.summary.claimed[round_] = amount
-            return f"claimed {amount} for round {round_}"
-        return None
-
     # ------------------------------------------------------------------ the loop
 
     def step(self) -> str | None:
@@ -326,26 +305,14 @@ class Participant:
         if duty is not None:
             return duty
         finalized = state.round - 1 if state.phase not in _TERMINAL else self._finalized_count()
-        claimed = self._claim(finalized)
+        claimed = self.payouts.claim(finalized)
         if claimed is not None:
             return claimed
         if state.phase in (Phase.FINISHED, Phase.CLOSED) and self.market.ended(self.task) \
-                and not me.withdrawn and me.balance > 0 and not self._drained:
-            return self._withdraw(me)
+                and not me.withdrawn and me.balance > 0 and not self.payouts.drained \
+                and self.payouts.decided(finalized):
+            return self.payouts.withdraw()
         return None
-
-    def _withdraw(self, me: MemberInfo) -> str:
-        try:
-            receipt = self.market.withdraw_stake(self.task, sender=self.account)
-        except ContractCustomError as err:
-            if err.error_name != "FedMarketNothingToPay":
-                raise
-            # The balance shown was before our last votes were settled: they took it all.
-            self._drained = True
-            return "nothing to withdraw: settling this node's last votes took its whole balance"
-        [event] = self.market.events_in(receipt, "StakeWithdrawn")
-        self.summary.withdrawn = int(event["args"]["amount"])
-        return f"withdrew {self.summary.withdrawn} (stake, fees and bonds, less slashes)"
 
     def _finalized_count(self) -> int:
         return len(self.market.lineage(self.task))
@@ -371,8 +338,11 @@ class Participant:
         if state.phase == Phase.CANCELLED:
             return True
         me = self.market.member(self.task, self.account.address)
+        if not me.is_member:
+            return self.market.ended(self.task)
         return self.market.ended(self.task) and (me.withdrawn or me.balance == 0 or
-                                                 not me.is_member or self._drained)
+                                                 self.payouts.drained) \
+            and self.payouts.decided(self._finalized_count())
 
     def run(self, *, poll_seconds: float = 0.3, timeout: float | None = None,
             on_event: Callable[[str], None] | None = None) -> NodeSummary:
