@@ -26,6 +26,7 @@ from ledger.content_errors import (
     BlockNotFoundError,
     CidMismatchError,
     ContentError,
+    InvalidCidError,
     StoreUnavailableError,
 )
 from ledger.store import ContentStore
@@ -53,7 +54,6 @@ _ADD_OPTIONS = {
     "chunker": f"size-{CHUNK_SIZE}",
     "pin": "true",
 }
-_HAS_PROBE_SECONDS = 1.0  # how long `has` lets the node look for a block
 _STREAM_CHUNK = 1 << 20  # upload in 1 MiB pieces (the client's default is 8 KiB)
 
 
@@ -136,18 +136,18 @@ class IpfsStore(ContentStore):
         return read_file(cid, self._get_block, source=self.api_url)
 
     def has(self, cid: Cid) -> bool:
-        """Tell whether the node has the root block of ``cid`` (asked offline when the
-        node supports it, else given about a second to find it).
+        """Tell whether the node itself holds the root block of ``cid``.
+
+        Read from the node's list of local blocks (``refs/local``), compared by digest since
+        nodes list blocks under the raw codec. Not ``block/stat`` with ``offline``: js-ipfs
+        ignores that option, and a node with peers would fetch the block to answer.
 
         Raises:
             StoreUnavailableError: the node cannot be reached or did not answer.
         """
-        probe = {"timeout": f"{_HAS_PROBE_SECONDS}s", "offline": "true"}
-        try:
-            self._call("block/stat", cid, lambda: self._client.block.stat(str(cid), opts=probe))
-        except BlockNotFoundError:
-            return False
-        return True
+        refs = self._call("refs/local", None,
+                          lambda: self._client.unstable.refs.local(opts=self._opts()))
+        return any(_digest_of(entry.get("Ref", "")) == cid.digest for entry in refs)
 
     def pin(self, cid: Cid) -> None:
         """Pin ``cid`` recursively on the node.
@@ -188,6 +188,14 @@ class IpfsStore(ContentStore):
             raise ContentError(f"IPFS node at {self.api_url} refused {what}: {message}") from err
         except ipfs_errors.CommunicationError as err:
             raise StoreUnavailableError(self.api_url, f"{what}: {err}") from err
+
+
+def _digest_of(ref: str) -> bytes | None:
+    """The sha2-256 digest a local-block entry names (None for one we cannot read)."""
+    try:
+        return Cid.parse(ref).digest
+    except InvalidCidError:
+        return None
 
 
 def _means_not_found(message: str) -> bool:

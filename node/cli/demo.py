@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--rounds", type=int, default=10)
     demo.add_argument("--aggregation", default="fedavg")
     add_options(demo, ["ipfs"])
+    demo.add_argument("--ipfs-per-node", action="store_true",
+                      help="start one js-ipfs node per participant (and one for the requester), "
+                           "peered on 127.0.0.1: every update reaches the committee by bitswap")
     demo.add_argument("--replace", action="store_true",
                       help="delete an earlier demo in --workdir first")
     add_privacy_args(demo)
@@ -65,9 +68,7 @@ def _remove_earlier_demo(workdir: Path) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ledger.market_types import Phase
     from node.cli.privacy_options import dp_settings
-    from node.data.schemas import SHOPPERS_FILE
     from node.demo.run import DemoConfig, DemoRun
     from node.learning.task import evaluate_clients
 
@@ -75,6 +76,7 @@ def _demo(args: argparse.Namespace) -> int:
         _remove_earlier_demo(Path(args.workdir))
     config = DemoConfig(workdir=Path(args.workdir), participants=args.participants,
                         rounds=args.rounds, aggregation=args.aggregation, ipfs=args.ipfs,
+                        ipfs_per_node=args.ipfs_per_node,
                         privacy=args.privacy, dp=dp_settings(args, args.rounds))
     started = time.monotonic()
     print(f"fedledger demo: {config.participants} shops, {config.rounds} rounds, "
@@ -102,10 +104,21 @@ def _demo(args: argparse.Namespace) -> int:
         view(progress, jump)
 
     try:
-        last = run.drive(on_progress=on_progress)
-        codes = run.wait_nodes()
+        try:
+            last = run.drive(on_progress=on_progress)
+            codes = run.wait_nodes()
+        finally:
+            run.close(keep_ipfs=True)
+        return _report(run, config, last, codes, rounds, started)
     finally:
-        run.close()
+        if run.swarm is not None:
+            run.swarm.close()
+
+
+def _report(run, config, last, codes, rounds: list[dict], started: float) -> int:
+    from ledger.market_types import Phase
+    from node.data.schemas import SHOPPERS_FILE
+
     run.write_rounds(rounds)
     print(f"\ntask ended in phase {last.state.phase.name} after "
           f"{time.monotonic() - started:.0f} s; node exit codes {sorted(set(codes.values()))}")
@@ -119,7 +132,10 @@ def _demo(args: argparse.Namespace) -> int:
 
     audit = ["audit", str(run.posted.task), "--workdir", str(config.workdir), "--replay",
              "--html", str(config.workdir / "lineage.html")]
-    if config.ipfs:
+    if run.swarm is not None:
+        # The auditor holds one participant's node only: the rest arrives by bitswap.
+        audit += ["--ipfs", run.swarm["shop-1"].api_url]
+    elif config.ipfs:
         audit += ["--ipfs", config.ipfs]
     if config.preset == "shoppers":
         # Accuracy per round in the page: every shop's sessions, which only a demo holds.

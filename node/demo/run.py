@@ -5,13 +5,17 @@
     DIR/chain-state.json   anvil's state (dumped on exit: `fedledger audit --workdir DIR`
                            restarts the chain from it)
     DIR/deployment.json    where the market lives
-    DIR/store/             the embedded content store (unless --ipfs)
+    DIR/store/             the embedded content store (unless --ipfs or --ipfs-per-node)
+    DIR/ipfs/<name>/       with --ipfs-per-node: one IPFS repo per participant and one for
+                           the requester, each served by its own js-ipfs daemon; the daemons
+                           peer over libp2p on 127.0.0.1 and share nothing else
     DIR/data/<shop>.csv    each participant's own sessions (one region of the shoppers data)
     DIR/keys/<shop>.json   each participant's encrypted keystore
     DIR/logs/<shop>.log    each participant's log
     DIR/rounds.json        per-round progress and accuracy
 
-and starts one ``fedledger node run`` process per participant. The demo itself only
+and starts one ``fedledger node run`` process per participant (each with ``--ipfs`` of its
+own node when the demo runs one IPFS node per participant). The demo itself only
 posts the task, shows progress, fast-forwards idle chain time (``node.demo.timekeeper``) and
 evaluates each finalized model on the shops' held-out rows, which only a demo holding
 every shard can do; the participants do everything else through the chain and the store.
@@ -39,15 +43,17 @@ from ledger.store import ContentStore
 from ledger.stores import open_store
 from node.data.datasets import ClientData, write_shards
 from node.data.split import DataSplit, build_clients, load_pooled, partition_rows
+from node.demo.ipfs_swarm import IpfsSwarm
 from node.demo.timekeeper import RoundProgress, TimeKeeper
 from node.errors import NodeError
 from node.requester.post import PostedTask, TaskTerms, post_task
 from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
 from node.runtime.keystore import PASSWORD_ENV, write_keystore
 
-__all__ = ["DEMO_PASSWORD", "DemoConfig", "DemoRun", "NodeProcess"]
+__all__ = ["DEMO_PASSWORD", "REQUESTER_NODE", "DemoConfig", "DemoRun", "NodeProcess"]
 
 DEMO_PASSWORD = "fedledger-demo"  # protects throwaway dev keys only
+REQUESTER_NODE = "requester"  # --ipfs-per-node: the name of the requester's IPFS repo
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class DemoConfig:
     rounds: int = 10
     preset: str = "shoppers"
     ipfs: str | None = None
+    ipfs_per_node: bool = False
     aggregation: str = "fedavg"
     committee: int = 3
     quorum: int = 2
@@ -77,6 +84,7 @@ class NodeProcess:
     keyfile: Path
     log: Path
     misbehave: str | None = None
+    ipfs: str | None = None  # the participant's own IPFS node (None: the demo's store)
     process: subprocess.Popen | None = None
     launches: int = 0
 
@@ -93,6 +101,7 @@ class DemoRun:
     posted: PostedTask
     clients: list[ClientData]
     nodes: list[NodeProcess] = field(default_factory=list)
+    swarm: IpfsSwarm | None = None  # --ipfs-per-node: the requester's node and one per shop
 
     # ------------------------------------------------------------------ set-up
 
@@ -105,20 +114,31 @@ class DemoRun:
         state_file = workdir / "chain-state.json"
         if state_file.exists():
             raise NodeError(f"{workdir} already holds a demo: choose an empty --workdir")
+        if config.ipfs and config.ipfs_per_node:
+            raise NodeError("--ipfs and --ipfs-per-node cannot be given together")
         chain = AnvilChain(state_file=state_file, accounts=config.participants + 1)
+        swarm = None
         try:
-            return cls._set_up(config, chain, launch=launch)
+            if config.ipfs_per_node:
+                names = [REQUESTER_NODE] + [f"shop-{i}" for i in range(1, config.participants + 1)]
+                swarm = IpfsSwarm(workdir / "ipfs", names)
+                swarm.start()
+            return cls._set_up(config, chain, swarm, launch=launch)
         except BaseException:
+            if swarm is not None:
+                swarm.close()
             chain.close()
             raise
 
     @classmethod
-    def _set_up(cls, config: DemoConfig, chain: AnvilChain, *, launch: bool) -> DemoRun:
+    def _set_up(cls, config: DemoConfig, chain: AnvilChain, swarm: IpfsSwarm | None, *,
+                launch: bool) -> DemoRun:
         workdir = config.workdir
         requester = chain.accounts[0]
         deployment, market = deploy_market(chain.w3, sender=requester, rpc_url=chain.rpc_url)
         deployment.save(workdir / "deployment.json")
-        store = open_store(config.ipfs or str(workdir / "store"))
+        own = swarm[REQUESTER_NODE].api_url if swarm is not None else None
+        store = open_store(own or config.ipfs or str(workdir / "store"))
         manifest = preset_manifest(config.preset, rounds=config.rounds,
                                    aggregation=config.aggregation,
                                    committee_size=config.committee, quorum=config.quorum,
@@ -138,12 +158,14 @@ class DemoRun:
                           min_submissions=max(1, config.participants // 2),
                           join_duration=600)
         posted = post_task(market, store, manifest, terms, sender=requester)
-        run = cls(config, chain, deployment, market, store, posted, clients)
-        for client, account in zip(clients, chain.accounts[1:]):
+        run = cls(config, chain, deployment, market, store, posted, clients, swarm=swarm)
+        for index, (client, account) in enumerate(zip(clients, chain.accounts[1:]), 1):
             keyfile = write_keystore(account, workdir / "keys" / f"{client.client_id}.json",
                                      DEMO_PASSWORD)
+            ipfs = swarm[f"shop-{index}"].api_url if swarm is not None else None
             run.nodes.append(NodeProcess(client.client_id, account, shards[client.client_id],
-                                         keyfile, workdir / "logs" / f"{client.client_id}.log"))
+                                         keyfile, workdir / "logs" / f"{client.client_id}.log",
+                                         ipfs=ipfs))
         if launch:
             for index in range(len(run.nodes)):
                 run.launch(index)
@@ -152,8 +174,8 @@ class DemoRun:
     # ------------------------------------------------------------------ processes
 
     def node_command(self, node: NodeProcess) -> list[str]:
-        store = ["--ipfs", self.config.ipfs] if self.config.ipfs else \
-            ["--store", str(self.config.workdir / "store")]
+        ipfs = node.ipfs or self.config.ipfs
+        store = ["--ipfs", ipfs] if ipfs else ["--store", str(self.config.workdir / "store")]
         return [sys.executable, "-m", "node.cli.app", "node", "run",
                 "--deployment", str(self.config.workdir / "deployment.json"),
                 *store, "--task", str(self.posted.task), "--key", str(node.keyfile),
@@ -219,12 +241,16 @@ class DemoRun:
                     node.process.wait()
         return {n.client_id: (n.process.returncode if n.process else None) for n in self.nodes}
 
-    def close(self) -> None:
-        """Stop every node, then the chain (which dumps its state into the work directory)."""
+    def close(self, *, keep_ipfs: bool = False) -> None:
+        """Stop every node, then the chain (which dumps its state into the work directory),
+        then the IPFS nodes unless ``keep_ipfs`` (the caller audits through them first and
+        closes ``swarm`` itself)."""
         for index in range(len(self.nodes)):
             self.kill(index)
         self.store.close()
         self.chain.close()
+        if self.swarm is not None and not keep_ipfs:
+            self.swarm.close()
 
     def write_rounds(self, rounds: list[dict]) -> Path:
         path = self.config.workdir / "rounds.json"
