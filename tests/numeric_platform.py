@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import torch
 
-__all__ = ["AVX512_AMX", "REFERENCE", "numeric_platform", "pinned"]
+__all__ = ["AVX512_AMX", "EPYC_AVX512", "REFERENCE", "numeric_platform", "pinned"]
 
 T = TypeVar("T")
 
@@ -32,6 +32,9 @@ REFERENCE = "reference"
 """The platform the pins were first recorded on (every CI run before 2026-12-01)."""
 AVX512_AMX = "f3f75043aff248c1"
 """Intel Xeon with AVX-512 FP16 and AMX (torch 2.13.0+cpu, MKL default dispatch)."""
+EPYC_AVX512 = "b038f3e285d3ce8e"
+"""AMD EPYC with AVX-512 (recorded 2026-12-02): only the SGD training pins differ from the
+reference; a value missing from a pin's table falls back to ``REFERENCE``."""
 
 
 @cache
