@@ -6,8 +6,8 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test setup setup-ipfs lint slither compile bench clean
 
-demo: setup
-	$(BIN)/fedledger demo --workdir demo-work --replace
+demo: setup setup-ipfs
+	$(BIN)/fedledger demo --workdir demo-work --replace --ipfs-per-node
 
 test: setup setup-ipfs lint slither
 	$(BIN)/python -m pytest

@@ -86,12 +86,14 @@ contract SeedReveals {
         return _revealed[keccak256(abi.encode(task, round, attempt, account))];
     }
 
-    /// @notice The recovery window of an attempt: the first half of its commit phase.
+    /// @notice The recovery window of an attempt: the first half of its commit phase, after the
+    /// attest window fixed which masked updates are available (the unavailable ones' masks are
+    /// recovered like a dropped member's).
     /// @param s the round state (`roundState`) of the attempt
-    /// @return start the window's first second (the train deadline)
+    /// @return start the window's first second (the attest deadline)
     /// @return end the first second after it
     function recoveryWindow(IFedMarket.RoundState memory s) public pure returns (uint256 start, uint256 end) {
-        start = s.trainEnd;
-        end = uint256(s.trainEnd) + (uint256(s.commitEnd) - s.trainEnd) / 2;
+        start = s.attestEnd;
+        end = uint256(s.attestEnd) + (uint256(s.commitEnd) - s.attestEnd) / 2;
     }
 }

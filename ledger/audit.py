@@ -30,6 +30,7 @@ from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from ledger.audit_report import ArtifactCache, AuditReport
+from ledger.availability import available
 from ledger.cid import Cid
 from ledger.content_errors import ContentError
 from ledger.lineage import locate_model, read_lineage
@@ -179,6 +180,30 @@ def _check_claims(report: AuditReport, r: RoundLineage, where: str) -> None:
                f"{len(r.claims)} claims, {total} of budget {rec.budget} paid", r.round)
 
 
+def _check_availability(report: AuditReport, r: RoundLineage, where: str) -> frozenset[int]:
+    """The attestations of the finalizing attempt came from its seat holders, each once, with
+    their seats; returns the counted updates (held by ``quorum`` seats)."""
+    quorum, n = report.lineage.params.quorum, len(r.updates)
+    problems = []
+    for member, count in Counter(a.member for a in r.attestations).items():
+        if count > 1:
+            problems.append(f"{member} attested {count} times")
+    for a in r.attestations:
+        if a.seats != r.committee.count(a.member):
+            problems.append(f"{a.member} attested with {a.seats} seat(s), holds "
+                            f"{r.committee.count(a.member)}")
+        if any(seq >= n for seq in a.held):
+            problems.append(f"{a.member} attested an update past the {n} submitted")
+    counted = available(r.attestations, submissions=n, quorum=quorum)
+    left_out = sorted(set(range(n)) - counted)
+    report.add("round.availability", not problems, where, "; ".join(problems) or
+               f"{len(counted)} of {n} updates available (held by >= {quorum} seats of "
+               f"{len(r.attestations)} attesting members)"
+               + (f"; not counted: {', '.join(f'#{i}' for i in left_out)}" if left_out else ""),
+               r.round)
+    return counted
+
+
 def _check_round(report: AuditReport, store: ContentStore, r: RoundLineage,
                  previous: ChainCid) -> None:
     task = report.lineage.task
@@ -190,7 +215,10 @@ def _check_round(report: AuditReport, store: ContentStore, r: RoundLineage,
     _check_updates(report, r, where)
     _check_votes(report, r, where)
     _check_claims(report, r, where)
+    counted = _check_availability(report, r, where)
     for i, u in enumerate(r.updates):
+        if i not in counted:
+            continue  # the committee did not hold it: nobody owes anyone its bytes
         _fetch(report, store, ChainCid(u.digest, u.codec), name="artifact.update",
                where=f"{where} update #{i} by {u.participant}", round_=r.round)
     _fetch(report, store, r.record.model, name="artifact.model", where=f"{where} model",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 from urllib.parse import urlparse
@@ -145,9 +145,41 @@ class IpfsStore(ContentStore):
         Raises:
             StoreUnavailableError: the node cannot be reached or did not answer.
         """
+        return cid in self.held([cid])
+
+    def held(self, cids: Iterable[Cid]) -> set[Cid]:
+        """Which of ``cids``' root blocks the node holds itself (one ``refs/local`` pass).
+
+        Raises:
+            StoreUnavailableError: the node cannot be reached or did not answer.
+        """
         refs = self._call("refs/local", None,
                           lambda: self._client.unstable.refs.local(opts=self._opts()))
-        return any(_digest_of(entry.get("Ref", "")) == cid.digest for entry in refs)
+        local = {_digest_of(entry.get("Ref", "")) for entry in refs}
+        return {cid for cid in cids if cid.digest in local}
+
+    def pinned(self, cids: Iterable[Cid]) -> set[Cid]:
+        """Which of ``cids`` the node pins recursively (one ``pin/ls`` call).
+
+        Raises:
+            StoreUnavailableError: the node cannot be reached or did not answer.
+        """
+        answer = self._call("pin/ls", None, lambda: self._client.pin.ls(
+            type="recursive", opts=self._opts()))
+        digests = {_digest_of(key) for key in answer.get("Keys", {})}
+        return {cid for cid in cids if cid.digest in digests}
+
+    def unpin(self, cid: Cid) -> None:
+        """Drop ``cid``'s recursive pin (absent pins are fine: retention is idempotent).
+
+        Raises:
+            StoreUnavailableError: the node cannot be reached or did not answer.
+        """
+        try:
+            self._call("pin/rm", cid, lambda: self._client.pin.rm(str(cid), opts=self._opts()))
+        except ContentError as err:
+            if "not pinned" not in str(err).lower():
+                raise
 
     def pin(self, cid: Cid) -> None:
         """Pin ``cid`` recursively on the node.

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from ledger.availability import Attestation
 from ledger.chain.errors import ContractCustomError
 from ledger.cid import Cid
 from ledger.committee import seat_owners
@@ -245,6 +246,7 @@ def read_lineage(market: FedMarket, task: int, *, from_block: int = 0,
     claims = _by_round(_events(market, "RewardClaimed", from_block, task=task))
     slashes = _by_round(_events(market, "Slashed", from_block, task=task))
     fees = _by_round(_events(market, "FeeEarned", from_block, task=task))
+    attested = _by_round(_events(market, "Attested", from_block, task=task))
     rounds = []
     for r in range(1, last + 1):
         view = _view_record(market, task, r) if r <= view_count else None
@@ -267,6 +269,8 @@ def read_lineage(market: FedMarket, task: int, *, from_block: int = 0,
             disagreements=_disagreements(view, event),
             dispute=next(((int(e["args"]["outcome"]), int(e["args"]["leaderSeats"]),
                            int(e["args"]["revealedSeats"])) for e in resolved.get(r, [])), (0, 0, 0)),
+            attestations=tuple(Attestation.from_event(e["args"]) for e in attested.get(r, [])
+                               if int(e["args"]["attempt"]) == attempt),
         ))
     return TaskLineage(task=task, params=info.params, requester=info.requester,
                        start_time=info.start_time, created=created, current_round=current,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from ledger.availability import Attestation
 from ledger.cid import Cid, cid_from_chain
 from ledger.market_types import TaskParams, Update
 
@@ -152,6 +153,8 @@ class RoundLineage:
         disagreements: ``"field: view X, event Y"`` for every field view and event differ on.
         dispute: the round's ``DisputeResolved`` outcome (0 none, 2 upheld, 3 overturned,
             4 inconclusive) and its leading and revealed seats.
+        attestations: the finalizing attempt's ``Attested`` events (``ledger.availability``):
+            which updates its committee held, so which ones the round counts.
     """
 
     round: int
@@ -166,6 +169,7 @@ class RoundLineage:
     fees: tuple[Fee, ...]
     disagreements: tuple[str, ...]
     dispute: tuple[int, int, int] = (0, 0, 0)
+    attestations: tuple[Attestation, ...] = ()
 
     @property
     def record(self) -> FinalizedRecord:

@@ -157,7 +157,7 @@ class FedMarket:
         return self._tx("submitUpdate", task, round_, update.digest, update.codec, num_samples, sender=sender)
 
     def lock_seed(self, task: int, *, sender: LocalAccount) -> TxReceipt:
-        """Fix the current attempt's seed (commit window; a no-op once locked)."""
+        """Fix the current attempt's seed (attest or commit window; a no-op once locked)."""
         return self._tx("lockSeed", task, sender=sender, gas=LOCK_GAS_LIMIT)
 
     def commit(

@@ -57,6 +57,7 @@ class Phase(IntEnum):
     CLOSED = 6
     CANCELLED = 7
     DISPUTED = 8
+    ATTEST = 9  # between TRAIN and COMMIT (appended: the contract's enum order)
 
 
 class DisputeState(IntEnum):
@@ -175,8 +176,9 @@ class RoundState:
     """``roundState``: what a node needs to act now.
 
     ``parent`` is the model this round trains on (None once finished/cancelled); windows are
-    ``[attempt_start, train_end)`` train, ``[train_end, commit_end)`` commit,
-    ``[commit_end, reveal_end)`` reveal.
+    ``[attempt_start, train_end)`` train, ``[train_end, attest_end)`` attest (availability,
+    ``ledger.availability``), ``[attest_end, commit_end)`` commit, ``[commit_end, reveal_end)``
+    reveal.
     """
 
     round: int
@@ -190,13 +192,14 @@ class RoundState:
     update_commitment: bytes
     seed: bytes
     parent: Cid | None
+    attest_end: int = 0
 
     @classmethod
     def from_abi(cls, t: Sequence[Any]) -> RoundState:
         """Decode the struct tuple."""
         parent = _cid(t[10], t[11]) if int(t[11]) else None
         return cls(t[0], t[1], Phase(t[2]), t[3], t[4], t[5], t[6], t[7], bytes(t[8]),
-                   bytes(t[9]), parent)  # fmt: skip
+                   bytes(t[9]), parent, int(t[12]))  # fmt: skip
 
 
 @dataclass(frozen=True)

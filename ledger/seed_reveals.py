@@ -6,7 +6,7 @@
         print(r.member, r.cid)
 
 A reveal is accepted from a member that submitted in the round, once per (round, attempt),
-during the attempt's recovery window: ``[trainEnd, trainEnd + (commitEnd - trainEnd) / 2)``
+during the attempt's recovery window: ``[attestEnd, attestEnd + (commitEnd - attestEnd) / 2)``
 (:func:`recovery_window`). Reverts raise the custom error's class
 (``ledger.chain.custom_error("SeedRevealsWindowClosed")``).
 """
@@ -31,7 +31,7 @@ CONTRACT_NAME = "SeedReveals"
 
 def recovery_window(state: RoundState) -> tuple[int, int]:
     """``[start, end)`` of the attempt's recovery window, as the contract computes it."""
-    return state.train_end, state.train_end + (state.commit_end - state.train_end) // 2
+    return state.attest_end, state.attest_end + (state.commit_end - state.attest_end) // 2
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ Errors (all re-exported here)::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 
 from ledger.cid import Cid
 from ledger.closing import Closing
@@ -88,6 +89,32 @@ class ContentStore(Closing, ABC):
             BlockNotFoundError: the store lacks the content.
             StoreUnavailableError: the backing node cannot be reached.
         """
+
+    def unpin(self, cid: Cid) -> None:
+        """Let ``cid`` be garbage-collected (retention: ``node run --keep-rounds``). A store
+        without garbage collection keeps everything: the default does nothing.
+
+        Raises:
+            StoreUnavailableError: the backing node cannot be reached.
+        """
+        return
+
+    def held(self, cids: Iterable[Cid]) -> set[Cid]:
+        """Which of ``cids`` the store serves without asking anyone (one pass per call).
+
+        Raises:
+            StoreUnavailableError: the backing node cannot be reached.
+        """
+        return {cid for cid in cids if self.has(cid)}
+
+    def pinned(self, cids: Iterable[Cid]) -> set[Cid]:
+        """Which of ``cids`` are kept from garbage collection (a store without garbage
+        collection: every one it holds).
+
+        Raises:
+            StoreUnavailableError: the backing node cannot be reached.
+        """
+        return self.held(cids)
 
     def close(self) -> None:
         """Release connections or handles; the store is unusable afterwards."""

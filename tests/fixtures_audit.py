@@ -66,7 +66,7 @@ def _next_deadline(market: FedMarket, tasks: list[int], now: int) -> int | None:
     for task in tasks:
         s = market.round_state(task)
         target = {Phase.PENDING: s.attempt_start, Phase.TRAIN: s.train_end,
-                  Phase.COMMIT: s.commit_end, Phase.REVEAL: s.reveal_end,
+                  Phase.ATTEST: s.attest_end, Phase.COMMIT: s.commit_end, Phase.REVEAL: s.reveal_end,
                   Phase.FINISHED: s.attempt_start}.get(s.phase)
         if s.phase == Phase.DISPUTED:
             info = market.dispute(task, s.round - 1)
@@ -77,15 +77,15 @@ def _next_deadline(market: FedMarket, tasks: list[int], now: int) -> int | None:
 
 
 def _seat_the_lie(chain: AnvilChain, market: FedMarket, liars: list[str], honest: str) -> None:
-    """In the lying task's commit window, lock the seed (before any node does) in the first block
+    """In the lying task's attest window, lock the seed (before any node does) in the first block
     whose draw gives the liars a quorum and the honest member a seat: the scenario then holds by
     construction, whatever block the nodes' own lock would have landed in."""
     s = market.round_state(LYING_TASK)
-    if s.phase != Phase.COMMIT or s.seed != bytes(32):
+    if s.phase != Phase.ATTEST or s.seed != bytes(32):
         return
     quorum = market.task_info(LYING_TASK).params.quorum
     requester = chain.accounts[0]
-    for _ in range(min(32, s.commit_end - chain.timestamp() - 4)):
+    for _ in range(min(32, s.attest_end - chain.timestamp() - 4)):
         snapshot = chain.snapshot()
         market.lock_seed(LYING_TASK, sender=requester)
         seats = {a: market.seats_of(LYING_TASK, a) for a in [*liars, honest]}
@@ -93,7 +93,7 @@ def _seat_the_lie(chain: AnvilChain, market: FedMarket, liars: list[str], honest
             return
         chain.revert(snapshot)
         chain.mine()
-    raise AssertionError("no block in the commit window seats the lying quorum")
+    raise AssertionError("no block in the attest window seats the lying quorum")
 
 
 def _drive(chain: AnvilChain, market: FedMarket, nodes: list[Participant], tasks: list[int],

@@ -21,7 +21,8 @@ interface IFedMarket {
         Finished,
         Closed,
         Cancelled,
-        Disputed
+        Disputed,
+        Attest
     }
 
     /// @notice Where a finalized round's dispute stands.
@@ -96,6 +97,7 @@ interface IFedMarket {
         bytes32 seed;
         bytes32 parentDigest;
         uint64 parentCodec;
+        uint40 attestEnd;
     }
 
     /// @notice A member's packed state, unpacked.
@@ -164,6 +166,13 @@ interface IFedMarket {
     );
     /// @notice The committee seed of (`round`, `attempt`) was fixed from `block.prevrandao`.
     event SeedLocked(uint256 indexed task, uint16 indexed round, uint8 attempt, bytes32 seed, uint256 totalStake);
+    /// @notice A committee member holding `seats` seats holds (fetched, verified, pinned) the
+    /// updates whose bits are set in `held` (bit i of word i / 256: the update with seq i). An
+    /// update is available when members holding at least `quorum` seats attested it; the
+    /// attempt's result aggregates exactly the available updates.
+    event Attested(
+        uint256 indexed task, uint16 indexed round, address indexed member, uint8 attempt, uint8 seats, uint256[] held
+    );
     /// @notice A committee member holding `seats` seats committed to a hidden result.
     event Committed(
         uint256 indexed task, uint16 indexed round, address indexed member, uint8 attempt, uint8 seats, bytes32 commitment
@@ -320,6 +329,10 @@ interface IFedMarket {
     error FedMarketTooFewSubmissions(uint256 task, uint256 round, uint256 submissions, uint256 needed);
     /// @notice `account` already committed (or was settled) in this attempt.
     error FedMarketAlreadyCommitted(uint256 task, uint256 round, uint256 attempt, address account);
+    error FedMarketAlreadyAttested(uint256 task, uint256 round, uint256 attempt, address account);
+    /// @notice An availability bitmap whose length is not ceil(submissions / 256) words or that
+    /// sets a bit past the last submission.
+    error FedMarketBadAttestation(uint256 task, uint256 round, uint256 words, uint256 submissions);
     /// @notice `account` has no open commitment for (`round`, `attempt`).
     error FedMarketNoCommitment(uint256 task, uint256 round, uint256 attempt, address account);
     /// @notice The reveal does not open the sender's own commitment (wrong values, salt, or copied).

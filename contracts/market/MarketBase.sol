@@ -147,6 +147,7 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
         uint8 disputeState;
         uint8 disputeWeight;
         bool withdrawn;
+        uint24 attested; // (round << 8 | attempt) of the member's last attestation
     }
 
     /// @dev The cold member slot: the join stake and its seat interval [start, start + stake).
@@ -191,12 +192,15 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
         if (c.round == 0) revert FedMarketUnknownTask(task);
     }
 
+    /// @dev The attest window lasts as long as the commit window (both are "fetch the round's
+    /// updates" time), so it needs no field of its own in the full `Clock` slot.
     function _attemptLength(Clock memory c) internal pure returns (uint256) {
-        return uint256(c.trainDuration) + c.commitDuration + c.revealDuration;
+        return uint256(c.trainDuration) + 2 * uint256(c.commitDuration) + c.revealDuration;
     }
 
     /// @dev Derives phase, attempt and attempt start at time `t`. Attempt a of a round runs
-    /// [roundStart + a*L, roundStart + (a+1)*L) with L = train + commit + reveal.
+    /// [roundStart + a*L, roundStart + (a+1)*L) with L = train + attest + commit + reveal and
+    /// attest = commit.
     function _phaseAt(Clock memory c, uint256 t) internal pure returns (Phase p, uint256 attempt, uint256 start) {
         if (c.status == STATUS_CANCELLED) return (Phase.Cancelled, 0, c.roundStart);
         if (c.roundStart == HELD) return (Phase.Disputed, 0, HELD);
@@ -210,7 +214,8 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
         start = c.roundStart + attempt * len;
         uint256 offset = t - start;
         if (offset < c.trainDuration) p = Phase.Train;
-        else if (offset < uint256(c.trainDuration) + c.commitDuration) p = Phase.Commit;
+        else if (offset < uint256(c.trainDuration) + c.commitDuration) p = Phase.Attest;
+        else if (offset < uint256(c.trainDuration) + 2 * uint256(c.commitDuration)) p = Phase.Commit;
         else p = Phase.Reveal;
     }
 

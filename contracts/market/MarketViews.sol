@@ -77,7 +77,8 @@ abstract contract MarketViews is MarketBase {
         s.attemptStart = uint40(start);
         if (p == Phase.Finished || p == Phase.Cancelled || p == Phase.Disputed) return s;
         s.trainEnd = uint40(start + c.trainDuration);
-        s.commitEnd = s.trainEnd + c.commitDuration;
+        s.attestEnd = s.trainEnd + c.commitDuration;
+        s.commitEnd = s.attestEnd + c.commitDuration;
         s.revealEnd = s.commitEnd + c.revealDuration;
         Draw memory d = _draw[task];
         if (d.locked && d.round == c.round && d.attempt == attempt) s.seed = _seed[task];
@@ -90,6 +91,14 @@ abstract contract MarketViews is MarketBase {
         Clock memory c = _loadClock(task);
         end = _endTime(c, block.timestamp);
         claimDeadline = _claimDeadline(task, c, block.timestamp);
+    }
+
+    /// @notice The (round, attempt) of `account`'s last availability attestation (0, 0: none).
+    /// @param task the task id
+    /// @param account the member
+    function lastAttested(uint256 task, address account) external view returns (uint16 round, uint8 attempt) {
+        uint24 tag = _members[task][account].attested;
+        return (uint16(tag >> 8), uint8(tag));
     }
 
     /// @notice A member's state (`isMember == false` for strangers).

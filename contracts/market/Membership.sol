@@ -37,7 +37,8 @@ abstract contract Membership is MarketBase {
             disputeRound: 0,
             disputeState: VOTE_NONE,
             disputeWeight: 0,
-            withdrawn: false
+            withdrawn: false,
+            attested: 0
         });
         _stakes[task][msg.sender] = Stake({stake: stake, start: uint96(start), pubkeyPrefix: prefix});
         _memberAt[task][index] = msg.sender;

@@ -4,9 +4,10 @@ pragma solidity 0.8.28;
 import {MarketBase} from "./MarketBase.sol";
 
 /// @title Rounds: update submission, the late seed, committee commit-reveal and finalization
-/// @notice Each attempt of a round has three phases: train (members submit updates), commit
-/// (the attempt's seed is locked, then its seat holders commit to a hidden result), reveal (they
-/// open it). The reveal that brings a result to `quorum` seats finalizes the round; the next round
+/// @notice Each attempt of a round has four phases: train (members submit updates), attest (the
+/// attempt's seed is locked, then its seat holders say which updates they fetched, verified and
+/// pinned: an update held by `quorum` seats is available, and only available updates are
+/// aggregated), commit (seat holders commit to a hidden result), reveal (they open it). The reveal that brings a result to `quorum` seats finalizes the round; the next round
 /// starts when the attempt's reveal window plus the challenge window have passed (or when a
 /// dispute of the round is resolved). An attempt without quorum is followed by a new attempt (new
 /// train window for members who have not submitted yet, new seed), up to `maxRetries` retries;
@@ -47,14 +48,14 @@ abstract contract Rounds is MarketBase {
     /// @notice Fixes the committee seed of the current attempt from the `prevrandao` of the
     /// block this lands in: after the train window, so the submission set is final before
     /// anyone knows the committee, and from no value any member chooses. Idempotent; anyone may
-    /// call it in the commit window (honest nodes call it as soon as the window opens, so a party
-    /// waiting for a better block is front-run). Also prepares the round's record slots so the
+    /// call it in the attest or commit window (honest nodes call it as soon as the attest window
+    /// opens, so a party waiting for a better block is front-run). Also prepares the round's record slots so the
     /// finalizing reveal costs what any reveal costs.
     /// @param task the task id
     function lockSeed(uint256 task) external {
         Clock memory c = _loadClock(task);
         (Phase p, uint256 attempt,) = _phaseAt(c, block.timestamp);
-        if (p != Phase.Commit) revert FedMarketWrongPhase(task, p);
+        if (p != Phase.Attest && p != Phase.Commit) revert FedMarketWrongPhase(task, p);
         Draw memory d = _draw[task];
         if (d.locked && d.round == c.round && d.attempt == attempt) return;
         bytes32 seed = keccak256(abi.encode(block.prevrandao, block.chainid, address(this), task, c.round, attempt));
@@ -67,6 +68,40 @@ abstract contract Rounds is MarketBase {
             _rewardsRoot[task][c.round] = SENTINEL;
         }
         emit SeedLocked(task, c.round, uint8(attempt), seed, d.totalStake);
+    }
+
+    /// @notice Says which of the current attempt's updates the caller (a seat holder) holds:
+    /// bit i of `held` (word i / 256, bit i % 256) is the update with seq i. Once per attempt, in
+    /// the attest window. Costs an event and one write to the caller's own slot: the available
+    /// set is read from the events (`ledger.availability`), and the quorum's agreement on a result
+    /// computed from it is what the chain enforces.
+    /// @param task the task id
+    /// @param round the current round
+    /// @param held the availability bitmap, ceil(submissions / 256) words
+    function attest(uint256 task, uint16 round, uint256[] calldata held) external {
+        Clock memory c = _loadClock(task);
+        (Phase p, uint256 attempt,) = _phaseAt(c, block.timestamp);
+        if (p != Phase.Attest) revert FedMarketWrongPhase(task, p);
+        if (round != c.round) revert FedMarketWrongRound(task, round, c.round);
+        uint256 n = c.submissions;
+        if (held.length != (n + 255) / 256 || (n % 256 != 0 && held[held.length - 1] >> (n % 256) != 0)) {
+            revert FedMarketBadAttestation(task, round, held.length, n);
+        }
+        uint256 seats = _markAttested(task, c, round, attempt);
+        emit Attested(task, round, msg.sender, uint8(attempt), uint8(seats), held);
+    }
+
+    /// @dev Checks the caller holds seats in (round, attempt) and has not attested it yet; records it.
+    function _markAttested(uint256 task, Clock memory c, uint16 round, uint256 attempt) private returns (uint256 seats) {
+        Member storage m = _members[task][msg.sender];
+        if (m.index1 == 0) revert FedMarketNotMember(task, msg.sender);
+        uint24 tag = uint24((uint256(round) << 8) | attempt);
+        if (m.attested == tag) revert FedMarketAlreadyAttested(task, round, attempt, msg.sender);
+        Draw memory d = _draw[task];
+        if (!d.locked || d.round != round || d.attempt != attempt) revert FedMarketSeedNotLocked(task, round, attempt);
+        seats = _seatsOf(task, msg.sender, _seed[task], c.committeeSize, d.totalStake);
+        if (seats == 0) revert FedMarketNotInCommittee(task, round, attempt, msg.sender);
+        m.attested = tag;
     }
 
     /// @notice Commits a seat holder to its result for the current attempt of `round`.

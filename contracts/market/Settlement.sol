@@ -63,6 +63,6 @@ abstract contract Settlement is MarketBase {
     /// @dev Whether time `now` is inside the commit window of `attempt` of the current round.
     function _inCommit(Clock memory c, uint256 attempt) private view returns (bool) {
         (Phase p, uint256 current,) = _phaseAt(c, block.timestamp);
-        return current == attempt && (p == Phase.Commit || p == Phase.Train);
+        return current == attempt && (p == Phase.Commit || p == Phase.Attest || p == Phase.Train);
     }
 }

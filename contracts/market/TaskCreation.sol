@@ -102,7 +102,7 @@ abstract contract TaskCreation is MarketBase {
         if (p.revealDuration > longest) longest = p.revealDuration;
         if (p.challengeDuration > longest) longest = p.challengeDuration;
         if (longest > MAX_DURATION) revert FedMarketDurationTooLong(longest, MAX_DURATION);
-        uint256 attempt = uint256(p.trainDuration) + p.commitDuration + p.revealDuration;
+        uint256 attempt = uint256(p.trainDuration) + 2 * uint256(p.commitDuration) + p.revealDuration;
         uint256 perRound = (uint256(p.maxRetries) + 1) * attempt + p.challengeDuration + p.commitDuration
             + p.revealDuration;
         uint256 horizon = block.timestamp + p.joinDuration + uint256(p.rounds) * perRound + p.claimDuration;

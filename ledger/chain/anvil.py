@@ -154,6 +154,11 @@ class AnvilChain(ChainBackend):
         )
 
     @property
+    def pid(self) -> int | None:
+        """The anvil process id (None once closed): fault tests freeze it (SIGSTOP)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         """True while the anvil process is alive."""
         return self._process is not None and self._process.poll() is None

@@ -1,7 +1,8 @@
 """``fedledger audit --replay``: recompute every round and hold the chain to it, bit for bit.
 
-For each audited round the replay fetches the on-chain parent and the round's updates (in
-on-chain submission order) and runs ``node.runtime.committee.compute_round``, exactly what every
+For each audited round the replay fetches the on-chain parent and the round's counted updates
+(in on-chain submission order; those the finalizing attempt's committee did not attest as
+available are left out unread, as the committee left them out) and runs ``node.runtime.committee.compute_round``, exactly what every
 committee member ran. The recomputed model must have the same CID as the finalized one
 and the recomputed rewards the same Merkle root; a quorum that agreed on anything else
 (an update left out, a reward skewed) fails here even though every on-chain check passes.
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ledger.audit_report import AuditReport
+from ledger.availability import unavailable_reasons
 from ledger.content_errors import ContentError
 from ledger.lineage_types import ChainCid, RoundLineage
 from ledger.store import ContentStore
@@ -53,8 +55,10 @@ def _outcome(report: AuditReport, store: ContentStore, r: RoundLineage,
         parent_bytes = store.get(parent)
         inputs = (secure(r.round, rec.attempt)
                   if secure is not None and manifest.privacy == "secure" else None)
+        skipped = unavailable_reasons(r.attestations, submissions=len(r.updates),
+                                      quorum=report.lineage.params.quorum)
         return compute_round(manifest, report.lineage.params, r.round, parent_bytes,
-                             r.updates, store.get, secure=inputs)
+                             r.updates, store.get, secure=inputs, not_counted=skipped)
     except (ContentError, NodeError) as err:
         report.add("replay.model", False, where,
                    f"cannot replay from parent {parent}: {type(err).__name__}: {err}", r.round)

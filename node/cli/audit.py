@@ -5,8 +5,10 @@
     fedledger audit 1 --rpc http://127.0.0.1:8545 --ipfs http://127.0.0.1:5001 --json
 
 ``--workdir DIR`` is a ``fedledger demo`` directory (``deployment.json``, ``store/``,
-``chain-state.json``): anvil is started on a copy of the saved chain state (the directory
-is never written) and stopped afterwards. Exit code 0 only when every check passes; 1 when
+``chain-state.json``): anvil is started on a copy of the saved chain state and stopped
+afterwards. A ``--ipfs-per-node`` demo keeps its content in one IPFS repo per participant
+(``ipfs/<name>/``): the audit starts those nodes (peered on 127.0.0.1) and reads through the
+requester's alone, so every update and model comes by bitswap from the nodes that pinned it. Exit code 0 only when every check passes; 1 when
 a check fails or the audit cannot be made (what and where is printed).
 """
 
@@ -28,6 +30,7 @@ from node.cli.options import LEDGER, add_options, content_store
 if TYPE_CHECKING:
     from ledger.audit import AuditReport
     from ledger.deployment import Deployment
+    from ledger.store import ContentStore
 
 __all__ = ["CHAIN_STATE_FILE", "DEPLOYMENT_FILE", "register", "run_audit"]
 
@@ -73,6 +76,27 @@ def _chain_url(args: argparse.Namespace, deployment: Deployment) -> Iterator[str
             yield chain.rpc_url
 
 
+@contextlib.contextmanager
+def _content(args: argparse.Namespace, workdir: Path | None) -> Iterator[ContentStore]:
+    """The store to audit against; a per-node demo's own IPFS nodes when it has no other."""
+    if workdir is None or args.ipfs or "store" in args.given \
+            or not (workdir / "ipfs").is_dir() or (workdir / "store").is_dir():
+        with content_store(args, workdir=workdir) as store:
+            yield store
+        return
+    from ledger.ipfs_store import IpfsStore
+    from node.demo.ipfs_swarm import IpfsSwarm
+    from node.demo.run import REQUESTER_NODE
+
+    repos = workdir / "ipfs"
+    names = sorted(d.name for d in repos.iterdir() if (d / "config").is_file())
+    if REQUESTER_NODE not in names:
+        raise CliError(f"{repos} holds no {REQUESTER_NODE!r} IPFS repo to audit through")
+    print(f"starting the demo's {len(names)} IPFS nodes from {repos}", file=sys.stderr)
+    with IpfsSwarm(repos, names) as swarm, IpfsStore(swarm[REQUESTER_NODE].api_url) as store:
+        yield store
+
+
 def run_audit(args: argparse.Namespace) -> AuditReport:
     """Make the audit the arguments ask for.
 
@@ -90,7 +114,7 @@ def run_audit(args: argparse.Namespace) -> AuditReport:
     path = workdir / DEPLOYMENT_FILE if workdir else Path(args.deployment)
     deployment = Deployment.load(path)
     from_block = deployment.block if args.from_block is None else args.from_block
-    with content_store(args, workdir=workdir) as inner, _chain_url(args, deployment) as url:
+    with _content(args, workdir) as inner, _chain_url(args, deployment) as url:
         store = ArtifactCache(inner)
         w3 = http_web3(url)
         deployment.check_chain(w3)

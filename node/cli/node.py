@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from node.cli.errors import UsageError
 from node.cli.options import KEY, LEDGER, CommandGroup, load_key, open_ledger
 
 __all__ = ["register"]
@@ -22,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="stable participant name that seeds its training (default: CSV stem)")
     run.add_argument("--poll", type=float, default=0.3, metavar="SECONDS")
     run.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    run.add_argument("--keep-rounds", type=int, default=None, metavar="N",
+                     help="unpin updates and models of rounds older than the last N finalized "
+                          "(default: keep all)")
     run.add_argument("--misbehave", default=None, choices=["garbage", "nan", "wrong-shape"],
                      help="upload a bad update every round (robustness tests and demos only)")
     run.set_defaults(func=_run)
@@ -33,6 +37,9 @@ def _run(args: argparse.Namespace) -> int:
     from node.data.schemas import schema_of
     from node.runtime.participant import Participant
 
+    if args.keep_rounds is not None and args.keep_rounds < 1:
+        raise UsageError("--keep-rounds must be at least 1 (the last finalized round's "
+                         "artifacts are what the next round and its claims need)")
     client_id = args.client_id or Path(args.data).stem
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format=f"%(asctime)s [{client_id}] %(message)s")
@@ -50,7 +57,8 @@ def _run(args: argparse.Namespace) -> int:
 
             hook = MISBEHAVIOURS[args.misbehave]
         node = Participant(market, store, account, task=args.task, data=data,
-                           client_id=client_id, update_hook=hook, seed_reveals=reveals)
+                           client_id=client_id, update_hook=hook, seed_reveals=reveals,
+                           keep_rounds=args.keep_rounds)
         logging.getLogger("fedledger.node").info(
             "participant %s on task %d with %d training rows", account.address,
             args.task, len(data.train))

@@ -66,6 +66,7 @@ class DemoConfig:
     preset: str = "shoppers"
     ipfs: str | None = None
     ipfs_per_node: bool = False
+    keep_rounds: int | None = None
     aggregation: str = "fedavg"
     committee: int = 3
     quorum: int = 2
@@ -180,7 +181,9 @@ class DemoRun:
                 "--deployment", str(self.config.workdir / "deployment.json"),
                 *store, "--task", str(self.posted.task), "--key", str(node.keyfile),
                 "--data", str(node.data), "--client-id", node.client_id,
-                *(["--misbehave", node.misbehave] if node.misbehave else [])]
+                *(["--misbehave", node.misbehave] if node.misbehave else []),
+                *(["--keep-rounds", str(self.config.keep_rounds)] if self.config.keep_rounds
+                  else [])]
 
     def launch(self, index: int) -> None:
         """Start (or restart) participant ``index``'s process."""

@@ -8,6 +8,9 @@ clock to the end of the phase with ``evm_increaseTime``. Nodes do not know it ex
 they still read the phase from the chain, and the contract still enforces every window.
 It only works where the chain accepts dev RPCs (anvil, py-evm), never on a real network.
 
+In the attest window the keeper waits for every running seat holder's availability bitmap
+(``ledger.availability``), and ends it once all are in.
+
 In a ``secure`` task the commit phase has two halves: the recovery window
 (``ledger.seed_reveals``), in which survivors reveal seeds with dropped members, and the
 committee's half. The keeper ends the first half once every running submitter has
@@ -20,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ledger.availability import attestations, not_counted
 from ledger.chain.backend import ChainBackend
 from ledger.cid import Cid
 from ledger.market import FedMarket
@@ -39,6 +43,7 @@ class RoundProgress:
     reveals: int
     finalized: int
     seed_reveals: int = 0
+    attestations: int = 0
 
 
 class TimeKeeper:
@@ -70,16 +75,20 @@ class TimeKeeper:
         self.window_seconds = window_seconds
         self._last_signature: tuple | None = None
         self._last_change = time.monotonic()
+        self._quorum_cache: int | None = None
 
     def progress(self) -> RoundProgress:
         state = self.market.round_state(self.task)
         votes = self._votes(state.round, state.attempt)
-        seeds = 0
+        seeds = attested = 0
         if self.seed_reveals is not None and state.phase == Phase.COMMIT:
             seeds = len(self.seed_reveals.reveals(self.task, state.round, state.attempt))
+        if state.phase == Phase.ATTEST:
+            attested = len(attestations(self.market, self.task, state.round, state.attempt))
         return RoundProgress(state=state, members=len(self.market.members(self.task)),
                              commits=votes[0], reveals=votes[1],
-                             finalized=len(self.market.lineage(self.task)), seed_reveals=seeds)
+                             finalized=len(self.market.lineage(self.task)), seed_reveals=seeds,
+                             attestations=attested)
 
     def _in_recovery(self, s: RoundState) -> bool:
         return (self.seed_reveals is not None and s.phase == Phase.COMMIT
@@ -87,7 +96,11 @@ class TimeKeeper:
 
     def _survivors_revealed(self, s: RoundState, live: set[str]) -> bool:
         assert self.seed_reveals is not None
-        submitters = {u.participant.lower() for u in self.market.updates(self.task, s.round)}
+        updates = self.market.updates(self.task, s.round)
+        skipped = not_counted(self.market, self.task, s.round, s.attempt, updates, self._quorum())
+        # Survivors are the members whose masked update the committee holds: an update it did
+        # not attest counts as dropped, like a missing one.
+        submitters = {u.participant.lower() for u in updates if u.seq not in skipped}
         if {m.lower() for m in self.market.members(self.task)} <= submitters:
             return True  # nobody dropped: nothing to reveal
         if len(submitters) < self.min_survivors:
@@ -95,6 +108,11 @@ class TimeKeeper:
         revealed = {r.member.lower()
                     for r in self.seed_reveals.reveals(self.task, s.round, s.attempt)}
         return submitters & live <= revealed
+
+    def _quorum(self) -> int:
+        if self._quorum_cache is None:
+            self._quorum_cache = self.market.task_info(self.task).params.quorum
+        return self._quorum_cache
 
     def _votes(self, round_: int, attempt: int) -> tuple[int, int]:
         contract = self.market.contract
@@ -111,6 +129,13 @@ class TimeKeeper:
             return p.members >= len(live)
         if s.phase == Phase.TRAIN:
             return s.submissions >= len(live)
+        if s.phase == Phase.ATTEST:
+            if s.seed == bytes(32):
+                return False  # nobody locked the seed yet: nobody knows the committee
+            committee = {a.lower() for a in self.market.committee(self.task)}
+            attested = {a.member.lower()
+                        for a in attestations(self.market, self.task, s.round, s.attempt)}
+            return committee & live <= attested
         if s.phase == Phase.COMMIT and self._in_recovery(s):
             return self._survivors_revealed(s, live)
         if s.phase == Phase.COMMIT:
@@ -153,6 +178,8 @@ class TimeKeeper:
     def _phase_end(self, s: RoundState) -> int:
         if s.phase == Phase.TRAIN:
             return s.train_end
+        if s.phase == Phase.ATTEST:
+            return s.attest_end
         if s.phase == Phase.COMMIT:
             return recovery_window(s)[1] if self._in_recovery(s) else s.commit_end
         if s.phase == Phase.REVEAL:
@@ -168,7 +195,7 @@ class TimeKeeper:
         p = self.progress()
         s = p.state
         signature = (s.round, s.attempt, s.phase, s.submissions, p.members, p.commits,
-                     p.reveals, p.finalized, p.seed_reveals)
+                     p.reveals, p.finalized, p.seed_reveals, p.attestations)
         now = time.monotonic()
         if signature != self._last_signature:
             self._last_signature, self._last_change = signature, now

@@ -2,6 +2,7 @@
 
 * ``participant``: ``Participant``: join, train, submit, commit, reveal, claim, withdraw.
 * ``disputes``: the v2 duties after a round finalizes (challenge, dispute votes, fee).
+* ``holdings``: the availability duty (fetch, verify, pin, attest the round's updates).
 * ``payouts``: claiming settled rounds' rewards, then withdrawing the stake.
 * ``committee``: recomputing a round from chain data (what a committee member reveals).
 * ``private_update``: DP and masking applied to a participant's update.
@@ -11,5 +12,5 @@
 Layer: wires ``learning``/``aggregation``/``privacy`` to ``ledger``.
 """
 
-__all__ = ["committee", "disputes", "keystore", "participant", "payouts", "private_update",
-           "secure_participant"]
+__all__ = ["committee", "disputes", "holdings", "keystore", "participant", "payouts",
+           "private_update", "secure_participant"]

@@ -4,10 +4,11 @@ Everything here is a function of chain data (the task's parameters, the round's
 ``UpdateSubmitted`` events in submission order) and content fetched by CID, so every
 honest member gets the same model CID and the same rewards root:
 
-* an update whose CID is malformed, whose content cannot be fetched, or whose bytes do
-  not decode against the architecture is excluded, and the reason recorded. Excluding
-  unavailable content (rather than waiting for it) is what keeps a participant that
-  registers a CID it never published from stalling the round;
+* an update the attempt's committee did not attest as available (``ledger.availability``:
+  held by fewer than ``quorum`` seats) is excluded without being fetched, so every member
+  leaves out the same updates whatever it could fetch itself; an update whose CID is
+  malformed, whose counted content still cannot be fetched, or whose bytes do not decode
+  against the architecture is excluded too, and the reason recorded;
 * the accepted updates are aggregated by ``node.aggregation.round.aggregate_round``;
 * in a ``secure`` task the updates are masked: the round is summed by
   ``node.aggregation.secure_round.secure_aggregate_round`` from the masked files, the task's mask set
@@ -21,7 +22,7 @@ honest member gets the same model CID and the same rewards root:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.cid import Cid
@@ -115,9 +116,12 @@ class _LazyPayloads(Sequence[tuple[bytes, int]]):
     and its reason is kept in ``unavailable``.
     """
 
-    def __init__(self, updates: Sequence[Update], fetch: Fetch) -> None:
+    def __init__(self, updates: Sequence[Update], fetch: Fetch,
+                 not_counted: Mapping[int, str] | None) -> None:
         self._updates = updates
         self._fetch = fetch
+        self._strict = not_counted is not None
+        self._not_counted = not_counted or {}
         self.unavailable: dict[int, str] = {}
 
     def __len__(self) -> int:
@@ -128,6 +132,9 @@ class _LazyPayloads(Sequence[tuple[bytes, int]]):
         return self._payload(index, update), update.num_samples
 
     def _payload(self, index: int, update: Update) -> bytes:
+        if update.seq in self._not_counted:
+            self.unavailable[index] = self._not_counted[update.seq]
+            return b""
         cid = update.cid
         if cid is None:
             self.unavailable[index] = f"codec {update.codec:#x} names no supported CID"
@@ -135,6 +142,10 @@ class _LazyPayloads(Sequence[tuple[bytes, int]]):
         try:
             return self._fetch(cid)
         except LedgerError as err:
+            if self._strict:
+                # The committee holds it (attested by a quorum of seats): failing to get it is
+                # this node's problem, and a result computed without it would be a wrong vote.
+                raise
             self.unavailable[index] = f"content unavailable: {err}"
             return b""
 
@@ -172,7 +183,8 @@ def _secure_result(manifest: TaskManifest, round_index: int, parent_bytes: bytes
 
 def compute_round(manifest: TaskManifest, params: TaskParams, round_index: int,
                   parent_bytes: bytes, updates: Sequence[Update], fetch: Fetch, *,
-                  secure: SecureInputs | None = None) -> RoundOutcome:
+                  secure: SecureInputs | None = None,
+                  not_counted: Mapping[int, str] | None = None) -> RoundOutcome:
     """Recompute round ``round_index`` from its parent model and on-chain update list.
 
     Args:
@@ -184,13 +196,18 @@ def compute_round(manifest: TaskManifest, params: TaskParams, round_index: int,
         fetch: CID -> verified bytes; a ``LedgerError`` marks the update unavailable.
         secure: the mask set and reveals (required when ``manifest.privacy == "secure"``,
             ignored otherwise).
+        not_counted: update seq -> why it is left out unread: the updates the attempt's
+            committee did not attest as available (``ledger.availability.unavailable_reasons``).
+            Given, a counted update that cannot be fetched raises instead of being excluded
+            (this node cannot compute the round; None: the pre-availability rule, exclude it).
 
     Raises:
+        ContentError: with ``not_counted``, a counted update could not be fetched.
         CodecError: the parent model does not fit the architecture.
         SecureInputsError: a secure task without ``secure``.
         FixedPointError: a secure task whose ring cannot hold its members' updates.
     """
-    payloads = _LazyPayloads(updates, fetch)
+    payloads = _LazyPayloads(updates, fetch, not_counted)
     if manifest.privacy == "secure":
         # Masked updates are summed in the ring all at once (they are small integers' worth
         # of work each); fetch them up front.

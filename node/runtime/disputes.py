@@ -5,9 +5,10 @@ Every duty is decided from the chain on each poll, like the rest of the node:
 
 * **challenge**: while round r's challenge window is open and nobody challenged it, a node
   whose own recomputation of r (the same one it builds its reward claim from) differs from the
-  chain's (model, rewards root) bonds a challenge with its own result. It does not when an
-  update was unavailable to it: its result would then differ for a reason the dispute cannot
-  judge (availability is issue #13's on-chain fact), and the bond would be lost.
+  chain's (model, rewards root) bonds a challenge with its own result. Its recomputation uses
+  the attempt's on-chain availability records (``ledger.availability``), so it never
+  disagrees over what it could fetch: a counted update it cannot get stops the recomputation
+  (the node retries on its next poll) instead of producing a result to bond.
 * **dispute**: once challenged, anyone locks the dispute seed (a block after the challenge);
   a node holding dispute seats (and not in the challenged quorum) commits its recomputation and
   reveals it in the reveal window. After the window anyone resolves; for an overturn the

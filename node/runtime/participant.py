@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
+from ledger.availability import not_counted
 from ledger.chain.errors import ChainError, ContractCustomError
 from ledger.cid import Cid
 from ledger.errors import LedgerError
@@ -54,6 +55,7 @@ from node.learning.task import client_update_bytes
 from node.privacy.keys import agreement_private_key, agreement_public_key
 from node.runtime.committee import RoundOutcome, compute_round
 from node.runtime.disputes import DisputeDuties
+from node.runtime.holdings import Holdings
 from node.runtime.payouts import Payouts
 from node.runtime.private_update import dp_secret, private_payload, record_noise_key
 from node.runtime.secure_participant import SecureSteps
@@ -93,12 +95,15 @@ class Participant:
         seed_reveals: the deployment's SeedReveals contract (required for secure tasks).
         challenges: whether the node challenges a finalized result its own recomputation
             disagrees with (off only to stage a lie that stands, for audit tests).
+        keep_rounds: unpin the artifacts of rounds older than the last N finalized ones
+            (None: keep everything).
     """
 
     def __init__(self, market: FedMarket, store: ContentStore, account: LocalAccount, *,
                  task: int, data: ClientData, client_id: str,
                  update_hook: Callable[[bytes, int], tuple[bytes, int]] | None = None,
-                 seed_reveals: SeedReveals | None = None, challenges: bool = True) -> None:
+                 seed_reveals: SeedReveals | None = None, challenges: bool = True,
+                 keep_rounds: int | None = None) -> None:
         self.market = market
         self.store = store
         self.account = account
@@ -118,6 +123,7 @@ class Participant:
         self._withheld: set[int] = set()
         self.disputes = DisputeDuties(self)
         self.payouts = Payouts(self)
+        self.holdings = Holdings(self, keep_rounds=keep_rounds)
 
     # ------------------------------------------------------------------ helpers
 
@@ -142,12 +148,15 @@ class Participant:
                                 "SeedReveals contract")
             self._secure = SecureSteps(self.market, self.seed_reveals, self.store, self.account,
                                        task=self.task, manifest=self.view.manifest,
-                                       fetch=self._fetch)
+                                       fetch=self._fetch, quorum=self.view.params.quorum)
         return self._secure
 
     def _fetch(self, cid: Cid) -> bytes:
+        """A model, verified, cached, and pinned on this node's store (it trains on it, or
+        aggregates onto it: it keeps what its own work derives from)."""
         if cid not in self._content:
             self._content[cid] = self.store.get(cid)
+            self.store.pin(cid)
         return self._content[cid]
 
     def _salt(self, round_: int, attempt: int) -> bytes:
@@ -157,20 +166,24 @@ class Participant:
                       + attempt.to_bytes(1, "big"))
 
     def outcome(self, round_: int, parent: Cid, attempt: int = 0) -> RoundOutcome:
-        """This node's own computation of ``round_`` (cached).
+        """This node's own computation of (``round_``, ``attempt``) (cached).
 
-        ``attempt`` matters in a secure task only (each attempt has its own seed reveals);
-        open rounds are computed once, from the round's whole update list.
+        Each attempt has its own committee, so its own availability records (the updates
+        counted, ``node.runtime.holdings.not_counted``) and, in a secure task, its own seed
+        reveals. Call it once the attempt's attest window is over.
         """
         secure = self.secure
-        key = (round_, attempt if secure else 0)
+        key = (round_, attempt)
         if key not in self._outcomes:
             updates = self.market.updates(self.task, round_)
+            skipped = not_counted(self.market, self.task, round_, attempt, updates,
+                                  self.view.params.quorum)
             # Models are cached (each is the next round's parent); updates are not: the
             # outcome is, and a long task must not keep every update it ever saw.
             self._outcomes[key] = compute_round(
                 self.view.manifest, self.view.params, round_, self._fetch(parent), updates,
-                self.store.get, secure=secure.inputs(round_, attempt) if secure else None)
+                self.store.get, secure=secure.inputs(round_, attempt) if secure else None,
+                not_counted=skipped)
         return self._outcomes[key]
 
     # ------------------------------------------------------------------ actions
@@ -289,11 +302,14 @@ class Participant:
                 return revealed
         # Any record of (round, attempt), settled or not, means the contract refuses a commit.
         voted_here = me.vote_round == state.round and me.vote_attempt == state.attempt
-        if state.phase == Phase.COMMIT and not voted_here and state.seed == bytes(32):
+        if state.phase in (Phase.ATTEST, Phase.COMMIT) and not voted_here \
+                and state.seed == bytes(32):
             self.market.lock_seed(self.task, sender=self.account)
             return f"locked the seed of round {state.round}.{state.attempt}"
+        if state.phase == Phase.ATTEST:
+            return self.holdings.step(state)
         if (state.phase == Phase.COMMIT and not voted_here and self._solvent(me)
-                and self._in_committee(state.round, state.attempt)):
+                and self.in_committee(state.round, state.attempt)):
             if secure is not None and state.submissions > 0 \
                     and not secure.recovery(state).complete:
                 return None  # survivors are still revealing seeds
@@ -308,6 +324,9 @@ class Participant:
         claimed = self.payouts.claim(finalized)
         if claimed is not None:
             return claimed
+        released = self.holdings.release(finalized)
+        if released is not None:
+            return released
         if state.phase in (Phase.FINISHED, Phase.CLOSED) and self.market.ended(self.task) \
                 and not me.withdrawn and me.balance > 0 and not self.payouts.drained \
                 and self.payouts.decided(finalized):
@@ -321,7 +340,7 @@ class Participant:
         """Whether the balance still covers a slash (the contract refuses votes otherwise)."""
         return me.balance >= me.stake * self.view.params.slash_bps // 10_000
 
-    def _in_committee(self, round_: int, attempt: int) -> bool:
+    def in_committee(self, round_: int, attempt: int) -> bool:
         # Fixed once the attempt's seed is locked (callers check): ask the chain once.
         key = (round_, attempt)
         if key not in self._committee:

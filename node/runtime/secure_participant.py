@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
+from ledger.availability import not_counted
 from ledger.cid import Cid
 from ledger.errors import LedgerError
 from ledger.manifest import TaskManifest
@@ -107,11 +108,12 @@ class SecureSteps:
         task: the task id.
         manifest: the task's manifest.
         fetch: CID -> verified bytes (the participant's cached fetch).
+        quorum: the task's quorum (an update counts when attested by that many seats).
     """
 
     def __init__(self, market: FedMarket, reveals: SeedReveals, store: ContentStore,
                  account: LocalAccount, *, task: int, manifest: TaskManifest,
-                 fetch: Callable[[Cid], bytes]) -> None:
+                 fetch: Callable[[Cid], bytes], quorum: int) -> None:
         self.market = market
         self.reveals = reveals
         self.store = store
@@ -119,6 +121,7 @@ class SecureSteps:
         self.task = task
         self.manifest = manifest
         self.fetch = fetch
+        self.quorum = quorum
         self._members: tuple[str, ...] | None = None
         self._pubkeys: dict[str, bytes] = {}
         self._classified: dict[tuple[int, int], Classified] = {}
@@ -154,15 +157,20 @@ class SecureSteps:
         return SecureInputs(task=self.task, mask_set=self.mask_set(),
                             reveals=tuple((r.member.lower(), r.cid) for r in found))
 
-    def classify(self, round_: int) -> Classified:
-        """Valid submissions and dropped members of ``round_`` (final once training ended)."""
+    def classify(self, round_: int, attempt: int) -> Classified:
+        """Valid submissions and dropped members of (``round_``, ``attempt``), final once its
+        attest window closed: a masked update the committee did not attest as available
+        counts as dropped (its mask is recovered like a non-submitter's), whatever this node
+        could fetch itself."""
         updates = self.market.updates(self.task, round_)
-        key = (round_, len(updates))
+        key = (round_, attempt)
         if key not in self._classified:
+            skipped = not_counted(self.market, self.task, round_, attempt, updates, self.quorum)
             subs = []
             for u in updates:
                 try:
-                    data = self.fetch(u.cid) if u.cid is not None else b""
+                    data = self.fetch(u.cid) if u.cid is not None and u.seq not in skipped \
+                        else b""
                 except LedgerError:
                     data = b""
                 subs.append(Submission(u.participant, data, u.num_samples))
@@ -178,7 +186,7 @@ class SecureSteps:
 
     def recovery(self, state: RoundState) -> RecoveryView:
         """Where the current attempt's recovery stands (call in the commit phase)."""
-        classified = self.classify(state.round)
+        classified = self.classify(state.round, state.attempt)
         survivors = tuple(sorted(u.member for _, u in classified.valid))
         revealed = tuple(sorted({r.member.lower() for r in self.reveals.reveals(
             self.task, state.round, state.attempt)}))

@@ -11,6 +11,7 @@ from typing import TypeVar
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from ledger.availability import attest, encode_held
 from ledger.chain import ChainBackend, custom_error
 from ledger.cid import DAG_PB, RAW, Cid
 from ledger.market import FedMarket
@@ -147,7 +148,8 @@ def first_block_where(chain: ChainBackend, act: Callable[[], T], wanted: Callabl
 
 def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_all: bool = True,
                wanted: Callable[[list[LocalAccount]], bool] = lambda holders: True) -> RoundResult:
-    """Train phase: submit; commit phase: the whole committee commits the same result; reveal.
+    """Train phase: submit; attest phase: the seed is locked and the committee attests holding
+    every update; commit phase: the whole committee commits the same result; reveal.
 
     Starts at the current attempt's train window (travels there if pending); the seed is
     locked in the first block whose committee is ``wanted``.
@@ -169,6 +171,8 @@ def play_round(env: Env, submitters: list[LocalAccount] | None = None, reveal_al
         return seat_holders(env)
 
     committee = first_block_where(env.chain, lock, wanted)
+    receipts["attest"] = attest_all(env, committee)
+    goto(env.chain, state.attest_end)
     model = cid_of(f"model-{state.round}")
     budget = round_budget(env.params, state.round)
     tree = rewards_for(env, budget, [a.address for a in (submitters or env.members)])
@@ -197,17 +201,30 @@ def commit_all(env: Env, holders: list[LocalAccount], model: Cid, root: bytes, s
         env.market.commit(env.task, state.round, state.attempt, model, root, salt, sender=account)
 
 
-def lock_and_seat(env: Env, wanted: Callable[[list[LocalAccount]], bool] = lambda holders: True
-                  ) -> list[LocalAccount]:
+def attest_all(env: Env, holders: list[LocalAccount]) -> list:
+    """Every holder attests holding every update of the current attempt (attest window)."""
+    n = env.market.round_state(env.task).submissions
+    state = env.market.round_state(env.task)
+    held = encode_held(range(n), n)
+    return [attest(env.market, env.task, state.round, held, sender=a) for a in holders]
+
+
+def lock_and_seat(env: Env, wanted: Callable[[list[LocalAccount]], bool] = lambda holders: True,
+                  *, to_commit: bool = True) -> list[LocalAccount]:
     """At the train deadline: lock the attempt's seed in the first block whose seat holders
-    are ``wanted``, and return them."""
-    goto(env.chain, env.market.round_state(env.task).train_end)
+    are ``wanted``, and return them; then (``to_commit``) travel to the commit window, no
+    attestation made (the contract does not require one to commit)."""
+    state = env.market.round_state(env.task)
+    goto(env.chain, state.train_end)
 
     def lock() -> list[LocalAccount]:
         env.market.lock_seed(env.task, sender=env.requester)
         return seat_holders(env)
 
-    return first_block_where(env.chain, lock, wanted)
+    holders = first_block_where(env.chain, lock, wanted)
+    if to_commit:
+        goto(env.chain, state.attest_end)
+    return holders
 
 
 def seat_holders(env: Env) -> list[LocalAccount]:

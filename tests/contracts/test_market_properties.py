@@ -28,6 +28,7 @@ from hypothesis import Phase as HPhase
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from ledger.availability import attest, encode_held
 from ledger.chain.errors import TransactionReverted
 from ledger.committee import seats_in
 from ledger.market import FedMarket
@@ -136,6 +137,12 @@ class MarketMachine(RuleBasedStateMachine):
     @rule()
     def lock(self):
         self._try(self.m.lock_seed, self.task, sender=self.requester)
+
+    @rule(i=st.integers(0, N_ACCOUNTS - 1))
+    def attest(self, i):
+        state = self.m.round_state(self.task)
+        held = encode_held(range(state.submissions), state.submissions)
+        self._try(attest, self.m, self.task, state.round, held, sender=self.accounts[i])
 
     @rule(i=st.integers(0, N_ACCOUNTS - 1), honest=st.booleans())
     def commit(self, i, honest):
@@ -251,8 +258,14 @@ class MarketMachine(RuleBasedStateMachine):
                 if rng.random() < 0.85:
                     self.submit(i)
             goto(self.chain, state.train_end)
-        elif state.phase == Phase.COMMIT:
+        elif state.phase == Phase.ATTEST:
             self.lock()
+            for address in dict.fromkeys(self.m.committee(task)):
+                if rng.random() < 0.7:
+                    self.attest(self._index(address))
+            goto(self.chain, state.attest_end)
+        elif state.phase == Phase.COMMIT:
+            self.lock()  # nobody locked in the attest window: the commit window still may
             # Some attempts are a colluding committee's: most seat holders commit the same lie,
             # so a lying quorum finalizes and the walk gets to overturn it.
             lie = 0.85 if rng.random() < 0.3 else lie

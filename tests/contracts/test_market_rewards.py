@@ -116,6 +116,7 @@ def test_reentrant_claim_is_blocked(chain):
     goto(chain, state.train_end)
     m.lock_seed(env2.task, sender=deployer)
     holders = [env2.by_address[a] for a in dict.fromkeys(m.committee(env2.task)) if a in env2.by_address]
+    goto(chain, state.attest_end)
     commit_all(env2, holders, model, tree.root, SALT)
     goto(chain, state.commit_end)
     for account in quorum_of(env2, holders):

@@ -8,6 +8,7 @@ rely on as a precondition.
 
 from __future__ import annotations
 
+from ledger.availability import attest, encode_held
 from ledger.committee import seat_owners
 from ledger.market_types import Phase, VoteState, commitment_hash, fold_updates
 from tests.contracts.market_scenario import (
@@ -72,6 +73,9 @@ def test_seats_match_the_offchain_draw_and_the_seed_is_late(chain):
         m.lock_seed(task, sender=env.members[0])
     goto(chain, state.train_end)
     with reverts("FedMarketSeedNotLocked", round=1, attempt=0):
+        attest(m, task, 1, encode_held(range(8), 8), sender=env.members[0])
+    goto(chain, state.attest_end)  # nobody locked in the attest window: the commit window may
+    with reverts("FedMarketSeedNotLocked", round=1, attempt=0):
         m.commit(task, 1, 0, cid_of("m"), ROOT, SALT, sender=env.members[0])
     assert m.round_state(task).seed == bytes(32)
     m.lock_seed(task, sender=env.members[3])
@@ -105,7 +109,10 @@ def test_submit_rules(anvil_chain):
     assert m.member(task, alice.address).last_submitted_round == 1
     assert m.round_state(task).submissions == 1
     goto(anvil_chain, state.train_end)
-    with reverts("FedMarketWrongPhase", phase=Phase.COMMIT):  # late submit
+    with reverts("FedMarketWrongPhase", phase=Phase.ATTEST):  # late submit
+        m.submit_update(task, 1, update, 10, sender=bob)
+    goto(anvil_chain, state.attest_end)
+    with reverts("FedMarketWrongPhase", phase=Phase.COMMIT):
         m.submit_update(task, 1, update, 10, sender=bob)
 
 
@@ -263,7 +270,10 @@ def test_retries_exhausted_close_the_task_and_sweep_returns_the_bounty(anvil_cha
     env = make_env(chain, 3, default_params(max_retries=1))
     m, task = env.market, env.task
     start = m.round_state(task).attempt_start
-    goto(chain, start + 2 * 200)
+    attempt = 100 + 2 * 50 + 50  # train + attest (= commit) + commit + reveal
+    goto(chain, start + 2 * attempt - 1)
+    assert m.phase(task) == Phase.REVEAL
+    goto(chain, start + 2 * attempt)
     assert m.phase(task) == Phase.CLOSED
     assert m.ended(task)
     with reverts("FedMarketWrongPhase", phase=Phase.CLOSED):
@@ -273,7 +283,7 @@ def test_retries_exhausted_close_the_task_and_sweep_returns_the_bounty(anvil_cha
     with reverts("FedMarketNothingToPay"):
         m.sweep(task, sender=env.requester)
     [closed] = m.contract.events("TaskClosed", task=task)
-    assert closed["args"]["closedAt"] == start + 400
+    assert closed["args"]["closedAt"] == start + 2 * attempt
 
 
 def test_mismatching_reveals_are_slashed_once_the_round_is_settled(anvil_chain):

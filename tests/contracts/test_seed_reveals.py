@@ -27,7 +27,9 @@ def test_submitter_reveals_once_in_the_recovery_window(anvil_chain):
     env.market.submit_update(env.task, 1, cid_of("u-alice"), 10, sender=alice)
     env.market.submit_update(env.task, 1, cid_of("u-bob"), 10, sender=bob)
     start, end = recovery_window(state)
-    assert (start, end) == (state.train_end, state.train_end + 25)  # commit 50 s: half is 25
+    # after the attest window (as long as the commit window, 50 s): the first half of commit
+    assert (start, end) == (state.attest_end, state.attest_end + 25)
+    assert state.attest_end == state.train_end + 50
     assert reveals.contract.call("recoveryWindow", _abi_state(state)) == [start, end]
     with reverts("SeedRevealsWindowClosed", task=env.task, round=1, attempt=0, start=start,
                  end=end):
@@ -72,13 +74,13 @@ def test_a_retry_attempt_has_its_own_window(anvil_chain):
     env, reveals, state = _setup(anvil_chain)
     alice = env.members[0]
     env.market.submit_update(env.task, 1, cid_of("u-alice"), 10, sender=alice)
-    goto(anvil_chain, state.train_end)
+    goto(anvil_chain, state.attest_end)
     reveals.reveal(env.task, 1, cid_of("r0"), sender=alice)
     # No committee vote: attempt 0 expires and attempt 1 of round 1 starts.
     goto(anvil_chain, state.reveal_end)
     retry = env.market.round_state(env.task)
     assert (retry.round, retry.attempt) == (1, 1)
-    goto(anvil_chain, retry.train_end)
+    goto(anvil_chain, retry.attest_end)
     reveals.reveal(env.task, 1, cid_of("r1"), sender=alice)
     assert [(r.attempt, r.digest) for r in reveals.reveals(env.task, 1)] == [
         (0, cid_of("r0").digest), (1, cid_of("r1").digest)]
@@ -97,4 +99,4 @@ def _abi_state(state):
     return (state.round, state.attempt, int(state.phase), state.attempt_start, state.train_end,
             state.commit_end, state.reveal_end, state.submissions, state.update_commitment,
             state.seed, state.parent.digest if state.parent else bytes(32),
-            state.parent.codec if state.parent else 0)
+            state.parent.codec if state.parent else 0, state.attest_end)

@@ -18,10 +18,10 @@ STALL_SECONDS = 240.0
 
 @contextmanager
 def demo_run(workdir: Path, *, participants: int = 3, rounds: int = 3, ipfs: str | None = None,
-             ipfs_per_node: bool = False, launch: bool = True,
+             ipfs_per_node: bool = False, keep_rounds: int | None = None, launch: bool = True,
              stall_seconds: float = STALL_SECONDS) -> Iterator[DemoRun]:
     run = DemoRun.start(DemoConfig(workdir=workdir, participants=participants, rounds=rounds,
-                                   ipfs=ipfs, ipfs_per_node=ipfs_per_node,
+                                   ipfs=ipfs, ipfs_per_node=ipfs_per_node, keep_rounds=keep_rounds,
                                    stall_seconds=stall_seconds, timeout=420.0),
                         launch=launch)
     try:

@@ -7,6 +7,8 @@ artifact the auditor replays, crosses the network by bitswap.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ledger.ipfs_store import IpfsStore
@@ -24,7 +26,7 @@ def _offline_has(store: IpfsStore, cid) -> bool:
 
 def test_four_shops_on_four_ipfs_nodes_finish_and_audit_through_one_node(tmp_path, capsys):
     workdir = tmp_path / "demo"
-    with demo_run(workdir, participants=4, rounds=2, ipfs_per_node=True) as run:
+    with demo_run(workdir, participants=4, rounds=2, ipfs_per_node=True, keep_rounds=1) as run:
         assert run.swarm is not None and len(run.swarm.nodes) == 5
         repos = {n.repo_dir for n in run.swarm.nodes.values()}
         assert len(repos) == 5 and not (workdir / "store").exists()
@@ -37,6 +39,21 @@ def test_four_shops_on_four_ipfs_nodes_finish_and_audit_through_one_node(tmp_pat
         assert len(updates) == 8
         shop_of = {n.account.address: f"shop-{i}" for i, n in enumerate(run.nodes, 1)}
         requester = IpfsStore(run.swarm[REQUESTER_NODE].api_url, timeout=20.0)
+        # What shop-1's own node keeps (`store ls`): with --keep-rounds 1 its round-1 update
+        # is unpinned once round 1's claim is decided, its round-2 update stays pinned.
+        capsys.readouterr()
+        assert cli_main(["store", "ls", "--task", str(run.posted.task), "--json",
+                         "--ipfs", run.swarm["shop-1"].api_url, "--rpc", run.chain.rpc_url,
+                         "--deployment", str(workdir / "deployment.json")]) == 0
+        listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert [(r["kind"], r["round"]) for r in listed] == [
+            ("manifest", 0), ("genesis", 0), *[("update", 1)] * 4, ("model", 1),
+            *[("update", 2)] * 4, ("model", 2)]
+        own = {r["round"]: r for r in listed
+               if r["kind"] == "update" and r["owner"] == run.nodes[0].account.address}
+        assert own[1]["held"] and not own[1]["pinned"]
+        assert own[2]["held"] and own[2]["pinned"]
+        assert [r["pinned"] for r in listed if r["kind"] == "model"][0] is False  # released
         # Each update sits on its submitter's own node; the requester never held one.
         for u in updates:
             own = IpfsStore(run.swarm[shop_of[u.participant]].api_url)
@@ -52,3 +69,10 @@ def test_four_shops_on_four_ipfs_nodes_finish_and_audit_through_one_node(tmp_pat
         assert code == 0, out
         assert "checks passed" in out and "FAILED" not in out
         assert all(_offline_has(requester, u.cid) for u in updates)
+    # Afterwards the work directory alone (saved chain, the five repos) replays the lineage:
+    # the audit starts the demo's IPFS nodes and reads through the requester's.
+    capsys.readouterr()
+    assert cli_main(["audit", "1", "--workdir", str(workdir), "--replay"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("round.availability: 4 of 4 updates available") == 2, out
+    assert "checks passed (task 1, rounds 1..2)" in out

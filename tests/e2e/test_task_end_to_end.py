@@ -41,7 +41,7 @@ def test_chain_run_equals_simulation_byte_for_byte(tmp_path, capsys):
     # The work directory alone (saved chain state + store) replays the whole lineage ...
     capsys.readouterr()
     assert cli_main(["audit", "1", "--workdir", str(workdir), "--replay"]) == 0
-    assert "all 38 checks passed" in capsys.readouterr().out
+    assert "all 41 checks passed" in capsys.readouterr().out
     # ... and one flipped byte in one update's block fails the audit, naming it.
     block = LocalStore(workdir / "store").block_path(update.cid)
     data = bytearray(block.read_bytes())

@@ -36,7 +36,7 @@ from tests.pins import AUDIT_ROUND_MODELS
 ROUND_MODELS = AUDIT_ROUND_MODELS
 GENESIS = "bafkreibb5ovkjdvgkmjbjn26bkyxrcgibd7mmce74ckoulzf2zh4tewoeu"
 SAMPLES = [3824, 909, 1922]  # regions 1-3, 80% of their rows
-CHECKS_PER_TASK = 5 + 2 * (5 + 3 + 1)  # task-level, then per round: 5 checks + 3 updates + model
+CHECKS_PER_TASK = 5 + 2 * (6 + 3 + 1)  # task-level, then per round: 6 checks + 3 updates + model
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +148,11 @@ def test_an_omitted_update_event_breaks_the_commitment(market: FedMarket, store:
 
     report = audit_task(_lying(market, edit_events=drop), store, HONEST_TASK)
 
-    assert _failed(report) == [("round.update-commitment", 2)]
-    [check] = report.failures
+    # The committee attested holding three updates where the lying RPC shows two: that breaks
+    # availability too (an attested seq past the last event).
+    assert _failed(report) == [("round.update-commitment", 2), ("round.availability", 2)]
+    check, availability = report.failures
+    assert "attested an update past the 2 submitted" in availability.detail
     assert check.where == "task 1 round 2"
     assert "update #1 by" in check.detail and "has seq 2" in check.detail
     assert "2 UpdateSubmitted events, on chain 3 submissions" in check.detail

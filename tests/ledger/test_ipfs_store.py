@@ -117,6 +117,16 @@ def test_pin_keeps_existing_content(ipfs_store: IpfsStore) -> None:
     assert str(cid) in {str(Cid.parse(k)) for k in ipfs_store._client.pin.ls(str(cid))["Keys"]}
 
 
+def test_unpin_releases_a_pin_and_the_store_reports_what_it_holds(ipfs_store: IpfsStore) -> None:
+    kept, released = ipfs_store.put(b"kept for the task"), ipfs_store.put(b"an old round's")
+    absent = cid_of(b"never added to this node")
+    assert ipfs_store.pinned([kept, released, absent]) == {kept, released}
+    ipfs_store.unpin(released)
+    ipfs_store.unpin(released)  # idempotent: retention may run twice after a restart
+    assert ipfs_store.pinned([kept, released, absent]) == {kept}
+    assert ipfs_store.held([kept, released, absent]) == {kept, released}  # until a GC
+
+
 def test_a_dead_port_raises_store_unavailable_fast() -> None:
     url = f"http://127.0.0.1:{free_port()}"
 

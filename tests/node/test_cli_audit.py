@@ -31,7 +31,7 @@ def test_clean_model_exits_zero_with_a_tree(workdir: AuditWorkdir,
     assert code == 0
     assert out.splitlines()[0] == f"✔ audit of {FINAL_MODEL}"
     assert "└─ round 2 ✔" in out
-    assert out.rstrip().endswith("✔ all 24 checks passed (task 1, rounds 1..2)")
+    assert out.rstrip().endswith("✔ all 26 checks passed (task 1, rounds 1..2)")
     assert workdir.state.read_bytes() == state_before  # the audit never writes the workdir
 
 
@@ -41,7 +41,7 @@ def test_json_output_parses(workdir: AuditWorkdir, capsys: pytest.CaptureFixture
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert data["ok"] is True and data["task"] == 1 and data["upto_round"] == 2
-    assert len(data["checks"]) == 23
+    assert len(data["checks"]) == 25  # 5 task-level, 10 per round (2 rounds)
     assert data["lineage"]["rounds"][1]["view"]["model"] == FINAL_MODEL
 
 
@@ -53,7 +53,7 @@ def test_lying_quorum_replay_exits_one_and_writes_html(workdir: AuditWorkdir, tm
 
     out = capsys.readouterr().out
     assert code == 1
-    assert "✗ 4 of 27 checks FAILED:" in out
+    assert "✗ 4 of 29 checks FAILED:" in out
     assert f"  ✗ task 2 round 1: replay.model: recomputed {AUDIT_ROUND_MODELS[0]}, on chain {workdir.lying_models[0]}" in out
     html = page.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 2
