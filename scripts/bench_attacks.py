@@ -95,11 +95,12 @@ def contract_check() -> dict:
 def honest_round_gas() -> dict:
     with AnvilChain(accounts=8, balance_eth=1_000) as chain:
         env = make_env(chain, 6)
-        gas = {"submitUpdate": [], "commit": [], "reveal": [], "lockSeed": []}
+        gas = {"submitUpdate": [], "attest": [], "commit": [], "reveal": [], "lockSeed": []}
         finalizing, alone = [], []
         for _ in range(3):
             result = play_round(env)
             gas["submitUpdate"] += [int(r["gasUsed"]) for r in result.receipts["submit"]]
+            gas["attest"] += [int(r["gasUsed"]) for r in result.receipts["attest"]]
             gas["commit"] += [int(r["gasUsed"]) for r in result.receipts["commit"]]
             gas["lockSeed"] += [int(r["gasUsed"]) for r in result.receipts["lock"]]
             for i, r in enumerate(result.receipts["reveal"]):

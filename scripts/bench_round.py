@@ -14,7 +14,10 @@ final evaluation (every participant's held-out rows pooled):
 * ``fedledger``: ``node.demo.run.DemoRun``: anvil, the market contract, the local content
   store and one ``fedledger node run`` process per participant, with the dev-chain time
   keeper; each node runs under ``scripts/timed_node.py`` so the time it spends training,
-  serializing, in the store, on chain and in the committee is measured.
+  serializing, in the store, on chain and in the committee is measured;
+* ``fedledger_p2p``: the same with one js-ipfs node per participant (and the requester's),
+  peered on 127.0.0.1: every update reaches the committee by bitswap. Adds the bytes each
+  node received and sent by bitswap (``bitswap/stat``), per round and per node per round.
 
 ``seconds_per_round`` is (end of the last round - start of round 1) / rounds: process
 start-up and joining are outside it and reported as ``startup_s``; ``total_s`` is launch to
@@ -51,7 +54,7 @@ from node.sim.setup import SimulationSetup, build_clients
 from node.sim.simulate import model_cid, run_simulation
 
 SCRIPTS = Path(__file__).resolve().parent
-WAYS = ("plain", "plain_minimal", "flower_sim", "flower_deployment", "fedledger")
+WAYS = ("plain", "plain_minimal", "flower_sim", "flower_deployment", "fedledger", "fedledger_p2p")
 
 
 def _metrics(final: dict[str, Any]) -> dict[str, Any]:
@@ -137,13 +140,26 @@ def _node_timings(directory: Path, rounds: int) -> dict[str, Any]:
             "startup_per_node_s": round(totals.get("startup", 0.0) / n, 2)}
 
 
-def run_fedledger(workdir: Path, manifest, clients) -> dict[str, Any]:
+def _bitswap_bytes(run: DemoRun) -> dict[str, Any]:
+    """Bytes each IPFS node received and sent by bitswap over the whole task."""
+    assert run.swarm is not None
+    per_node = {}
+    for name, node in run.swarm.nodes.items():
+        stat = node.rpc("bitswap/stat")
+        per_node[name] = {"received": int(stat.get("DataReceived", 0)),
+                          "sent": int(stat.get("DataSent", 0))}
+    return per_node
+
+
+def run_fedledger(workdir: Path, manifest, clients, *, p2p: bool = False) -> dict[str, Any]:
     timings = workdir / "node-timings"
     timings.mkdir(parents=True)
     os.environ["FEDLEDGER_TIMINGS"] = str(timings)
     launched = time.time()
     run = TimedDemoRun.start(DemoConfig(workdir=workdir / "demo", participants=len(clients),
-                                        rounds=manifest.rounds, timeout=3600.0))
+                                        rounds=manifest.rounds, timeout=3600.0,
+                                        ipfs_per_node=p2p))
+    moved: dict[str, Any] | None = None
     ticks: list[tuple[float, int, str]] = []
     ends: dict[int, float] = {}
     try:
@@ -161,6 +177,8 @@ def run_fedledger(workdir: Path, manifest, clients) -> dict[str, Any]:
             raise RuntimeError(f"fedledger nodes exited early; see {workdir / 'demo/logs'}")
         lineage = run.market.lineage(run.posted.task)
         final_bytes = run.store.get(lineage[-1].model)
+        if p2p:
+            moved = _bitswap_bytes(run)
     finally:
         run.close()
     round_ends = [ends[r] for r in range(manifest.rounds + 1)]
@@ -168,7 +186,13 @@ def run_fedledger(workdir: Path, manifest, clients) -> dict[str, Any]:
             **_metrics(evaluate_clients(manifest, final_bytes, clients)),
             "final_cid": str(lineage[-1].model), "node_exit_codes": sorted(set(codes.values())),
             "chain_phase_wall_s": _phase_walls(ticks, round_ends[0], round_ends[-1]),
-            "node_time": _node_timings(timings, manifest.rounds)}
+            "node_time": _node_timings(timings, manifest.rounds),
+            **({"bitswap_bytes": moved,
+                "bitswap_received_per_round": round(sum(v["received"] for v in moved.values())
+                                                    / manifest.rounds),
+                "bitswap_received_per_node_per_round": round(
+                    sum(v["received"] for v in moved.values()) / manifest.rounds / len(moved))}
+               if moved is not None else {})}
 
 
 # ---------------------------------------------------------------------- main
@@ -209,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             results[way] = {**_timing(raw["round_ends"], raw["launched"]),
                             **_metrics(raw["final"])}
         else:
-            results[way] = run_fedledger(workdir / "fedledger", manifest, clients)
+            results[way] = run_fedledger(workdir / way, manifest, clients,
+                                         p2p=way == "fedledger_p2p")
         print(f"bench_round: {way} {json.dumps(results[way])}", file=sys.stderr, flush=True)
     report = _report(args, results)
     line = json.dumps(report)
@@ -225,6 +250,12 @@ def _report(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]
         "bench": "round", "task": "shoppers natural split, logreg, 1 local epoch, FedAvg",
         "participants": args.participants, "rounds": args.rounds, "cpus": os.cpu_count(),
         "torch": torch.__version__, "results": results, "ratios": {}}
+    p2p = results.get("fedledger_p2p")
+    if p2p is not None and "fedledger" in results:
+        report["ratios"]["fedledger_p2p/fedledger"] = round(
+            p2p["seconds_per_round"] / results["fedledger"]["seconds_per_round"], 2)
+        report["fedledger_p2p_equals_shared_store_bit_for_bit"] = \
+            p2p["final_cid"] == results["fedledger"]["final_cid"]
     ours = results.get("fedledger")
     if ours is None:
         return report

@@ -10,6 +10,11 @@ For 1, 10 and 100 MB of seeded random bytes, measures in the same run:
 and reports MB/s (1 MB = 10^6 bytes, best of ``--repeats``) plus each rate as a ratio
 of the sha256 rate. Goal: ``local_put`` >= 0.5 x sha256.
 
+``cross_node`` (skipped with ``--no-ipfs``): two js-ipfs nodes with their own repos, peered on
+127.0.0.1; for 1 KB, 1 MB and 20 MB added on node A, the seconds of a verified ``get`` through
+node B (bitswap from A, fresh content each repetition) against a ``get`` through A itself,
+and their ratio.
+
 Usage: ``.venv/bin/python scripts/bench_store.py [--repeats 3] [--dir DIR] [--no-ipfs]``
 """
 
@@ -85,6 +90,32 @@ def _check(got: bytes, expected: bytes) -> None:
         raise SystemExit("a store returned different bytes")
 
 
+CROSS_SIZES = {"1KB": 1_000, "1MB": 1_000_000, "20MB": 20_000_000}
+
+
+def _cross_node(*, workdir_root: Path, repeats: int) -> dict[str, dict[str, float]]:
+    """Seconds (best of ``repeats``) of a get from a peer vs from the node that added it."""
+    from node.demo.ipfs_swarm import IpfsSwarm
+
+    out: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-p2p-", dir=workdir_root) as tmp, \
+            IpfsSwarm(Path(tmp), ["a", "b"]) as swarm, \
+            IpfsStore(swarm["a"].api_url, timeout=120.0) as a, \
+            IpfsStore(swarm["b"].api_url, timeout=120.0) as b:
+        rng = random.Random(7)
+        for name, size in CROSS_SIZES.items():
+            local, peer = [], []
+            for _ in range(repeats):
+                data = rng.randbytes(size)  # fresh bytes: B never holds them before the get
+                cid = a.put(data)
+                local.append(_seconds(lambda c=cid, d=data: _check(a.get(c), d)))
+                peer.append(_seconds(lambda c=cid, d=data: _check(b.get(c), d)))
+            out[name] = {"local_get_s": round(min(local), 4), "peer_get_s": round(min(peer), 4),
+                         "peer_vs_local": round(min(peer) / min(local), 2),
+                         "peer_MB_per_s": round(size / 1e6 / min(peer), 2)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -118,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                     timings["sha256_ipfs_phase"] = timings.pop("sha256")
                     results[f"{size_mb}MB"].update(_rates(size_mb, timings, "sha256_ipfs_phase"))
 
+    cross = None if args.no_ipfs else _cross_node(workdir_root=args.dir, repeats=args.repeats)
     ratio_100 = results["100MB"]["local_put_vs_sha256"]
     print(
         json.dumps(
@@ -128,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 "store_dir": str(args.dir),
                 "ipfs": "js-ipfs 0.66.1 offline" if not args.no_ipfs else None,
                 "results": results,
+                "cross_node": cross,
                 "goal": f"local_put >= {GOAL_PUT_RATIO} x sha256",
                 "goal_met_100MB": ratio_100 >= GOAL_PUT_RATIO,
             },

@@ -11,9 +11,11 @@ computes the round.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from ledger.availability import attest, encode_held
+from ledger.content_errors import StoreUnavailableError
 from ledger.errors import LedgerError
 from ledger.market_types import RoundState, Update
 
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from node.runtime.participant import Participant
 
 __all__ = ["Holdings"]
+
+_FETCHERS = 8  # parallel fetches during an attestation
 
 
 class Holdings:
@@ -66,7 +70,10 @@ class Holdings:
         if not node.in_committee(state.round, state.attempt):
             return None
         updates = market.updates(node.task, state.round)[:state.submissions]
-        held, missing = self._fetch_and_pin(updates)
+        now = int(market.w3.eth.get_block("latest")["timestamp"])
+        # Leave the last part of the window for the attestation's own transaction.
+        budget = (state.attest_end - now) * 0.6
+        held, missing = self._fetch_and_pin(updates, budget)
         attest(market, node.task, state.round, encode_held(held, state.submissions),
                sender=node.account)
         self.attested.append(key)
@@ -75,20 +82,45 @@ class Holdings:
         return (f"attested holding {len(held)} of {len(updates)} updates of round "
                 f"{state.round}.{state.attempt}" + (f" (could not get {gaps})" if gaps else ""))
 
-    def _fetch_and_pin(self, updates: list[Update]) -> tuple[set[int], dict[int, str]]:
+    def _fetch_and_pin(self, updates: list[Update], seconds: float
+                       ) -> tuple[set[int], dict[int, str]]:
+        """Fetch the updates in parallel, for at most ``seconds`` in all: an update a peer
+        serves slowly or never must not cost the attestation its window.
+
+        Raises:
+            StoreUnavailableError: this node's own store is down: it holds nothing it could
+                vouch for, so it does not attest (and retries on its next poll).
+        """
         store = self.node.store
         held: set[int] = set()
         missing: dict[int, str] = {}
-        for u in updates:
-            cid = u.cid
-            if cid is None:
-                missing[u.seq] = f"codec {u.codec:#x} names no supported CID"
-                continue
-            try:
-                store.get(cid)  # verified against the CID, or an error
-                store.pin(cid)
-            except LedgerError as err:
-                missing[u.seq] = f"{type(err).__name__}: {err}"
-                continue
-            held.add(u.seq)
+
+        def fetch(u: Update) -> None:
+            assert u.cid is not None
+            store.get(u.cid)  # verified against the CID, or an error
+            store.pin(u.cid)
+
+        pool = ThreadPoolExecutor(max_workers=_FETCHERS, thread_name_prefix="attest")
+        try:
+            futures = {}
+            for u in updates:
+                if u.cid is None:
+                    missing[u.seq] = f"codec {u.codec:#x} names no supported CID"
+                else:
+                    futures[pool.submit(fetch, u)] = u.seq
+            done, late = wait(futures, timeout=max(1.0, seconds))
+            for future in done:
+                err = future.exception()
+                if isinstance(err, StoreUnavailableError):
+                    raise err  # this node's own store did not answer
+                if err is None:
+                    held.add(futures[future])
+                elif isinstance(err, LedgerError):
+                    missing[futures[future]] = f"{type(err).__name__}: {err}"
+                else:
+                    raise err
+            for future in late:
+                missing[futures[future]] = f"not fetched within {seconds:.0f} s"
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         return held, missing

@@ -44,6 +44,9 @@ PARAMS = default_params(
     committee_fee=ETHER // 10, challenge_bond=ETHER // 2, slash_bps=3_000,
 )  # fmt: skip
 EXAMPLES, STEPS = 20, 40
+# 20 x 40 steps of py-evm transactions take 9 minutes alone on the 2-core machines (the attest
+# window added a transaction per seat holder per attempt): more than the suite's default.
+pytestmark = pytest.mark.timeout(1200)
 _CHAIN: dict = {}
 REACHED = {"examples": 0, "finalized": 0, "slashed": 0, "disputed": 0, "overturned": 0}
 
@@ -261,7 +264,7 @@ class MarketMachine(RuleBasedStateMachine):
         elif state.phase == Phase.ATTEST:
             self.lock()
             for address in dict.fromkeys(self.m.committee(task)):
-                if rng.random() < 0.7:
+                if rng.random() < 0.4:  # attestations change no money: a few are enough
                     self.attest(self._index(address))
             goto(self.chain, state.attest_end)
         elif state.phase == Phase.COMMIT:

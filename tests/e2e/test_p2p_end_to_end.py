@@ -53,7 +53,7 @@ def test_four_shops_on_four_ipfs_nodes_finish_and_audit_through_one_node(tmp_pat
                if r["kind"] == "update" and r["owner"] == run.nodes[0].account.address}
         assert own[1]["held"] and not own[1]["pinned"]
         assert own[2]["held"] and own[2]["pinned"]
-        assert [r["pinned"] for r in listed if r["kind"] == "model"][0] is False  # released
+        assert next(r["pinned"] for r in listed if r["kind"] == "model") is False  # released
         # Each update sits on its submitter's own node; the requester never held one.
         for u in updates:
             own = IpfsStore(run.swarm[shop_of[u.participant]].api_url)

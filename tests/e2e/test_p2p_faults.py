@@ -16,6 +16,7 @@ import time
 import pytest
 
 from ledger.availability import available
+from ledger.ipfs_store import IpfsStore
 from ledger.lineage import read_lineage
 from ledger.market_types import Phase
 from node.cli.app import main as cli_main
@@ -128,3 +129,68 @@ def test_an_ipfs_node_restarted_mid_task_keeps_its_repo_and_the_task_finishes(tm
         assert str(run.market.lineage(run.posted.task)[-1].model) == simulated_final_cid(run)
         _assert_no_split_and_no_live_slash(run, {n.account.address for n in run.nodes})
         _audit_through(run, "shop-2", capsys)
+
+
+def test_an_update_served_to_one_member_only_is_judged_the_same_by_all(tmp_path, capsys):
+    # The victim hands its update to one other shop's node and is gone before anyone else
+    # asks: whatever the committee then fetches (from that node, by bitswap), all of it
+    # reads the same availability records and reveals the same result.
+    with demo_run(tmp_path / "demo", participants=4, rounds=1, ipfs_per_node=True) as run:
+        index = _victim_index(run)
+        victim, name = run.nodes[index], f"shop-{index + 1}"
+        holder = f"shop-{(index + 1) % 4 + 1}"
+
+        def submitted(progress) -> bool:
+            me = run.market.member(run.posted.task, victim.account.address)
+            return me.last_submitted_round == 1
+
+        run.drive(until=submitted, poll_seconds=0.05)
+        [update] = [u for u in run.market.updates(run.posted.task, 1)
+                    if u.participant == victim.account.address]
+        with IpfsStore(run.swarm[holder].api_url, timeout=20.0) as only:
+            only.get(update.cid)
+            only.pin(update.cid)
+        run.kill(index)
+        run.swarm[name].stop()
+        last = run.drive()
+        run.wait_nodes()
+        assert last.state.phase == Phase.FINISHED
+        [r] = read_lineage(run.market, run.posted.task).rounds
+        assert all(a.member != victim.account.address for a in r.attestations)
+        _assert_no_split_and_no_live_slash(
+            run, {n.account.address for n in run.nodes if n is not victim})
+        _audit_through(run, REQUESTER_NODE, capsys)
+
+
+def test_a_seated_member_whose_ipfs_node_is_down_does_not_vote_what_it_cannot_compute(
+        tmp_path, capsys):
+    # The down member's process is alive, so the time keeper waits for its commit until it
+    # stalls: keep that wait short here (the others act within seconds).
+    with demo_run(tmp_path / "demo", participants=4, rounds=1, ipfs_per_node=True,
+                  stall_seconds=30.0) as run:
+        def seat_known(progress) -> bool:
+            return progress.state.phase == Phase.ATTEST and progress.state.seed != bytes(32)
+
+        progress = run.drive(until=seat_known, poll_seconds=0.05)
+        seated = list(dict.fromkeys(run.market.committee(run.posted.task)))
+        index = next(i for i, n in enumerate(run.nodes) if n.account.address in seated)
+        down = run.nodes[index]
+        run.swarm[f"shop-{index + 1}"].stop()
+        attempt = progress.state.attempt
+
+        def past_commit(p) -> bool:
+            return (p.state.round, p.state.attempt) != (1, attempt) \
+                or p.state.phase == Phase.REVEAL
+
+        run.drive(until=past_commit, poll_seconds=0.05)
+        run.swarm[f"shop-{index + 1}"].start()
+        run.swarm.connect(f"shop-{index + 1}")
+        last = run.drive()
+        run.wait_nodes()
+        assert last.state.phase == Phase.FINISHED
+        committed = {(e["args"]["member"], e["args"]["attempt"])
+                     for e in run.market.contract.events("Committed", task=run.posted.task)}
+        assert (down.account.address, attempt) not in committed  # no vote it could not compute
+        _assert_no_split_and_no_live_slash(
+            run, {n.account.address for n in run.nodes if n is not down})
+        _audit_through(run, REQUESTER_NODE, capsys)
