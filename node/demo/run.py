@@ -67,6 +67,7 @@ class DemoConfig:
     ipfs: str | None = None
     ipfs_per_node: bool = False
     keep_rounds: int | None = None
+    max_retries: int = 2  # attempts after the first before a round without quorum closes the task
     aggregation: str = "fedavg"
     committee: int = 3
     quorum: int = 2
@@ -156,6 +157,7 @@ class DemoRun:
         shards = write_shards(table, {c.client_id: parts[c.client_id] for c in clients},
                               workdir / "data")
         terms = TaskTerms(bounty=config.bounty_wei, max_participants=config.participants,
+                          max_retries=config.max_retries,
                           min_submissions=max(1, config.participants // 2),
                           join_duration=600)
         posted = post_task(market, store, manifest, terms, sender=requester)

@@ -153,8 +153,9 @@ class TimeKeeper:
             return self._dispute_acted(s.round - 1, live)
         if s.phase == Phase.REVEAL:
             # The quorum's last reveal ends the phase by itself; when every commit is open and
-            # still no quorum (a dead member held seats), nothing more can come: retry now.
-            return p.commits > 0 and p.reveals >= p.commits
+            # still no quorum (a dead member held seats, or every seat: no commit at all),
+            # nothing more can come: retry now.
+            return p.reveals >= p.commits
         return False
 
     def _dispute_acted(self, round_: int, live: set[str]) -> bool:

@@ -34,7 +34,7 @@ from node.privacy.keys import agreement_private_key, agreement_public_key
 from node.privacy.secagg import decode_masked, reveal_seeds
 from node.requester.presets import preset_manifest
 from node.runtime.private_update import dp_secret, private_payload, record_noise_key
-from tests.e2e.conftest import STALL_SECONDS, claims, submissions_by_round
+from tests.e2e.conftest import MAX_RETRIES, STALL_SECONDS, claims, submissions_by_round
 
 pytestmark = pytest.mark.timeout(480)
 
@@ -46,7 +46,7 @@ def secure_run(workdir: Path, *, participants: int = 3, rounds: int = 2,
                dp: DpSettings | None = None) -> Iterator[DemoRun]:
     run = DemoRun.start(DemoConfig(workdir=workdir, participants=participants, rounds=rounds,
                                    privacy="secure", dp=dp, stall_seconds=STALL_SECONDS,
-                                   timeout=400.0))
+                                   timeout=400.0, max_retries=MAX_RETRIES))
     try:
         yield run
     finally:
