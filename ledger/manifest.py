@@ -3,7 +3,8 @@
 The contract stores only the CID of a manifest; every node fetches the bytes, checks
 the CID, and parses them here. Because a manifest is identified by the hash of its
 bytes, ``to_json_bytes`` is canonical: sorted keys, no whitespace, ASCII only, every
-field present (defaults written out), floats always written as floats. Parsing
+field present (defaults written out; optional parts added later, such as ``personalization``,
+only when they differ from their default), floats always written as floats. Parsing
 validates every field and raises ``ManifestError`` naming the first bad one.
 
 This module is torch-free: the architecture and data set are *names* the node maps
@@ -34,10 +35,12 @@ __all__ = [
     "DP_LEVELS",
     "MANIFEST_VERSION",
     "OPTIMIZERS",
+    "PERSONALIZATION_MODES",
     "PRIVACY_MODES",
     "REWARD_RULES",
     "DpSettings",
     "ManifestError",
+    "Personalization",
     "PhaseDurations",
     "TaskManifest",
 ]
@@ -47,6 +50,7 @@ OPTIMIZERS = ("adam", "sgd")
 PRIVACY_MODES = ("open", "secure")
 DP_LEVELS = ("participant", "record")
 DATASETS = ("csv", "digits", "shoppers")
+PERSONALIZATION_MODES = ("none", "finetune", "mix")
 AGGREGATION_RULES = (
     "fedadam",
     "fedavg",
@@ -119,6 +123,40 @@ class DpSettings:
 
 
 @dataclass(frozen=True)
+class Personalization:
+    """What each participant keeps for itself once the task ends (never uploaded).
+
+    Attributes:
+        mode: ``"none"`` (keep only the global model), ``"finetune"`` (train the final global
+            model further on one's own rows) or ``"mix"`` (the fine-tuned weights interpolated
+            with the global ones: ``mix * finetuned + (1 - mix) * global``).
+        epochs: local epochs of fine-tuning.
+        lr_scale: fine-tuning learning rate as a multiple of the task's ``lr``.
+        proximal_mu: weight of ``mu/2 * ||w - w_global||^2`` in the fine-tuning loss (Ditto's
+            pull towards the global model; 0: plain fine-tuning).
+        mix: ``"mix"`` only: the fine-tuned model's share.
+
+    The defaults are what ``scripts/bench_personal.py`` chose on the shops' validation rows.
+    """
+
+    mode: str = "finetune"
+    epochs: int = 3
+    lr_scale: float = 0.2
+    proximal_mu: float = 1.0
+    mix: float = 0.5
+
+    def __post_init__(self) -> None:
+        choice_field("personalization.mode", self.mode, PERSONALIZATION_MODES)
+        int_field("personalization.epochs", self.epochs, minimum=1)
+        object.__setattr__(self, "lr_scale", float_field(
+            "personalization.lr_scale", self.lr_scale, minimum=0.0, open_min=True))
+        object.__setattr__(self, "proximal_mu", float_field(
+            "personalization.proximal_mu", self.proximal_mu, minimum=0.0))
+        object.__setattr__(self, "mix", float_field(
+            "personalization.mix", self.mix, minimum=0.0, maximum=1.0))
+
+
+@dataclass(frozen=True)
 class TaskManifest:
     """Everything a participant needs to take part in a task, apart from its own data.
 
@@ -137,6 +175,9 @@ class TaskManifest:
         reward_rule, reward_params: how contribution scores are computed.
         privacy: ``"open"`` or ``"secure"`` (masked updates; sum-only rules).
         dp: optional differential-privacy settings.
+        personalization: the personal model each participant keeps (``Personalization``);
+            written to the canonical JSON only when it is not the default, so manifests
+            from before it keep their bytes and CIDs.
         committee_size, quorum: aggregators per round and equal reveals needed (a majority).
         phase_durations: seconds per round phase.
         stake: the least wei a participant locks when joining (more buys more committee seats).
@@ -170,6 +211,7 @@ class TaskManifest:
     aggregation_params: Mapping[str, Any] = field(default_factory=dict)
     reward_params: Mapping[str, Any] = field(default_factory=dict)
     dp: DpSettings | None = None
+    personalization: Personalization = field(default_factory=Personalization)
     version: int = MANIFEST_VERSION
 
     def __post_init__(self) -> None:  # one check per field, in field order
@@ -226,6 +268,8 @@ class TaskManifest:
         int_field("seed", self.seed, minimum=0)
         if self.seed >= 2**63:
             raise ManifestError("seed", "must be below 2**63")
+        if not isinstance(self.personalization, Personalization):
+            raise ManifestError("personalization", "must be Personalization")
         if self.version != MANIFEST_VERSION:
             raise ManifestError("version", f"unsupported version {self.version!r}")
 
@@ -258,7 +302,9 @@ class TaskManifest:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, (PhaseDurations, DpSettings)):
+            if f.name == "personalization" and value == Personalization():
+                continue  # added after version 1: left out at its default (CIDs unchanged)
+            if isinstance(value, (PhaseDurations, DpSettings, Personalization)):
                 # Optional sub-fields at their default are left out: adding one must not
                 # change the canonical bytes (and CIDs) of manifests that do not use it.
                 value = {g.name: getattr(value, g.name) for g in fields(value)
@@ -292,6 +338,9 @@ class TaskManifest:
             )
         if kwargs.get("dp") is not None:
             kwargs["dp"] = DpSettings(**sub_fields("dp", DpSettings, kwargs["dp"]))
+        if "personalization" in kwargs:
+            kwargs["personalization"] = Personalization(
+                **sub_fields("personalization", Personalization, kwargs["personalization"]))
         for f in fields(cls):
             if f.name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
                 raise ManifestError(f.name, "missing")

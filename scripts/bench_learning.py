@@ -104,13 +104,13 @@ def personalization(manifest, setup: SimulationSetup, fine_tune_epochs: int) -> 
     clients = build_clients(manifest, setup)
     fed = run_simulation(manifest, clients, evaluate_every=manifest.rounds)
     weights = model_weights(manifest, fed.final_model_bytes)
-    hyper = dataclasses.replace(hyper_of(manifest), epochs=fine_tune_epochs)
     global_acc, personal_acc = [], []
     for client in clients:
         if len(client.test) == 0:
             continue
-        result = personalize(model_of(manifest), weights, client, hyper,
-                             derive_seed(manifest.seed, "personalize", client.client_id))
+        result = personalize(manifest, weights, client, dataclasses.replace(
+            manifest.personalization, epochs=fine_tune_epochs, lr_scale=1.0, proximal_mu=0.0),
+            seed=derive_seed(manifest.seed, "personalize", client.client_id))
         global_acc.append(result.global_metrics.accuracy)
         personal_acc.append(result.personal_metrics.accuracy)
     return {

@@ -20,7 +20,8 @@ from node.cli.options import finish
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("demo", "deploy", "task", "node", "audit", "simulate", "chain", "store", "key")
+COMMANDS = ("demo", "deploy", "task", "node", "audit", "model", "predict", "simulate",
+            "chain", "store", "key")
 """Command names; ``node.cli.<name>`` registers each."""
 
 

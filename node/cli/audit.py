@@ -4,50 +4,34 @@
     fedledger audit 1 --workdir demo/ --replay --html audit.html
     fedledger audit 1 --rpc http://127.0.0.1:8545 --ipfs http://127.0.0.1:5001 --json
 
-``--workdir DIR`` is a ``fedledger demo`` directory (``deployment.json``, ``store/``,
-``chain-state.json``): anvil is started on a copy of the saved chain state and stopped
-afterwards. A ``--ipfs-per-node`` demo keeps its content in one IPFS repo per participant
-(``ipfs/<name>/``): the audit starts those nodes (peered on 127.0.0.1) and reads through the
-requester's alone, so every update and model comes by bitswap from the nodes that pinned it. Exit code 0 only when every check passes; 1 when
-a check fails or the audit cannot be made (what and where is printed).
+``--workdir DIR`` is a ``fedledger demo`` directory (``node.cli.workdir``: its live chain, or
+anvil on a copy of the saved state; for a ``--ipfs-per-node`` demo, the requester's IPFS node,
+so every update and model comes by bitswap from the nodes that pinned it). Exit code 0 only
+when every check passes; 1 when a check fails or the audit cannot be made (what and where is
+printed).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from node.cli.errors import CliError, UsageError
-from node.cli.options import LEDGER, add_options, content_store
+from node.cli.workdir import add_reader_options, reading
 
 if TYPE_CHECKING:
     from ledger.audit import AuditReport
-    from ledger.deployment import Deployment
-    from ledger.store import ContentStore
 
-__all__ = ["CHAIN_STATE_FILE", "DEPLOYMENT_FILE", "register", "run_audit"]
-
-DEPLOYMENT_FILE = "deployment.json"
-CHAIN_STATE_FILE = "chain-state.json"
+__all__ = ["register", "run_audit"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "audit", help="verify a model's lineage back to genesis (exit 0 only if all checks pass)")
     p.add_argument("target", help="a model CID, or a task id (audits its last finalized model)")
-    add_options(p, LEDGER)
-    p.add_argument("--workdir", metavar="DIR", default=None,
-                   help="a `fedledger demo` directory: its deployment, store and saved chain "
-                        "(anvil is started on a copy of the saved state unless --rpc is given)")
-    p.add_argument("--from-block", type=int, default=None,
-                   help="first block of event scans (default: the deployment block)")
+    add_reader_options(p)
     p.add_argument("--replay", action="store_true",
                    help="recompute every round and require bit-identical model CIDs and roots")
     p.add_argument("--eval-data", metavar="CSV", default=None,
@@ -55,46 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--html", metavar="FILE", default=None, help="write a self-contained HTML page")
     p.set_defaults(func=_main)
-
-
-@contextlib.contextmanager
-def _chain_url(args: argparse.Namespace, deployment: Deployment) -> Iterator[str]:
-    """The RPC URL to read from; with --workdir and no --rpc, an anvil on a state copy."""
-    if args.rpc or not args.workdir:
-        yield args.rpc or deployment.rpc_url
-        return
-    from ledger.chain.anvil import AnvilChain
-    from ledger.deployment import DeploymentError
-
-    state = Path(args.workdir) / CHAIN_STATE_FILE
-    if not state.is_file():
-        raise DeploymentError(f"no saved chain state at {state}")
-    with tempfile.TemporaryDirectory(prefix="fedledger-audit-") as tmp:
-        copy = Path(tmp) / CHAIN_STATE_FILE  # anvil rewrites its state file on exit
-        shutil.copyfile(state, copy)
-        with AnvilChain(state_file=copy) as chain:
-            yield chain.rpc_url
-
-
-@contextlib.contextmanager
-def _content(args: argparse.Namespace, workdir: Path | None) -> Iterator[ContentStore]:
-    """The store to audit against; a per-node demo's own IPFS nodes when it has no other."""
-    if workdir is None or args.ipfs or "store" in args.given \
-            or not (workdir / "ipfs").is_dir() or (workdir / "store").is_dir():
-        with content_store(args, workdir=workdir) as store:
-            yield store
-        return
-    from ledger.ipfs_store import IpfsStore
-    from node.demo.ipfs_swarm import IpfsSwarm
-    from node.demo.run import REQUESTER_NODE
-
-    repos = workdir / "ipfs"
-    names = sorted(d.name for d in repos.iterdir() if (d / "config").is_file())
-    if REQUESTER_NODE not in names:
-        raise CliError(f"{repos} holds no {REQUESTER_NODE!r} IPFS repo to audit through")
-    print(f"starting the demo's {len(names)} IPFS nodes from {repos}", file=sys.stderr)
-    with IpfsSwarm(repos, names) as swarm, IpfsStore(swarm[REQUESTER_NODE].api_url) as store:
-        yield store
 
 
 def run_audit(args: argparse.Namespace) -> AuditReport:
@@ -105,20 +49,11 @@ def run_audit(args: argparse.Namespace) -> AuditReport:
         NodeError: the replay's evaluation data cannot be read; no store directory.
     """
     from ledger.audit import ArtifactCache, audit_model, audit_task
-    from ledger.chain.rpc import http_web3
     from ledger.cid import Cid
-    from ledger.deployment import Deployment
-    from ledger.market import FedMarket
 
-    workdir = Path(args.workdir) if args.workdir else None
-    path = workdir / DEPLOYMENT_FILE if workdir else Path(args.deployment)
-    deployment = Deployment.load(path)
-    from_block = deployment.block if args.from_block is None else args.from_block
-    with _content(args, workdir) as inner, _chain_url(args, deployment) as url:
-        store = ArtifactCache(inner)
-        w3 = http_web3(url)
-        deployment.check_chain(w3)
-        market = FedMarket.at(w3, deployment.market)
+    with reading(args) as reader:
+        store, market, from_block = ArtifactCache(reader.store), reader.market, reader.from_block
+        deployment, w3 = reader.deployment, reader.market.w3
         if args.target.isdigit():
             report = audit_task(market, store, int(args.target), from_block=from_block)
         else:
@@ -144,8 +79,6 @@ def _main(args: argparse.Namespace) -> int:
 
     if args.eval_data and not args.replay:
         raise UsageError("--eval-data needs --replay")
-    if args.workdir and "deployment" in args.given:
-        raise UsageError("--workdir and --deployment cannot be given together")
     try:
         report = run_audit(args)
     except (LedgerError, NodeError) as err:

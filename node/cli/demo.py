@@ -117,7 +117,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _report(run, config, last, codes, rounds: list[dict], started: float) -> int:
     from ledger.market_types import Phase
-    from node.data.schemas import SHOPPERS_FILE
+    from node.demo.run import HELD_OUT_FILE
 
     run.write_rounds(rounds)
     print(f"\ntask ended in phase {last.state.phase.name} after "
@@ -137,8 +137,8 @@ def _report(run, config, last, codes, rounds: list[dict], started: float) -> int
         audit += ["--ipfs", run.swarm["shop-1"].api_url]
     elif config.ipfs:
         audit += ["--ipfs", config.ipfs]
-    if config.preset == "shoppers":
-        # Accuracy per round in the page: every shop's sessions, which only a demo holds.
-        audit += ["--eval-data", str(Path(__file__).parents[1] / "data" / SHOPPERS_FILE)]
+    # Accuracy per round in the page: the rows every shop held out (no model trained on
+    # them), which only a demo, holding every shard, can gather.
+    audit += ["--eval-data", str(config.workdir / HELD_OUT_FILE)]
     print(f"\n$ fedledger {' '.join(audit)}", flush=True)
     return cli_main(audit)

@@ -1,4 +1,8 @@
-"""``fedledger node run``: one participant process for one task."""
+"""``fedledger node run|status``: one participant process for one task, and what a member
+has staked, done and earned.
+
+A node keeps its own files under ``--home DIR`` (``DIR/task-<id>/``): the personal model it
+builds when the task ends (``node.runtime.personal_model``), which never leaves it."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 
 from node.cli.errors import UsageError
 from node.cli.options import KEY, LEDGER, CommandGroup, load_key, open_ledger
+from node.cli.workdir import add_workdir_options, reading
 
 __all__ = ["register"]
 
@@ -21,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--data", required=True, metavar="CSV", help="this participant's own data")
     run.add_argument("--client-id", default=None,
                      help="stable participant name that seeds its training (default: CSV stem)")
+    run.add_argument("--home", default="fedledger-node", metavar="DIR",
+                     help="this node's own directory (its personal model; default: "
+                          "%(default)s)")
     run.add_argument("--poll", type=float, default=0.3, metavar="SECONDS")
     run.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
     run.add_argument("--keep-rounds", type=int, default=None, metavar="N",
@@ -29,6 +37,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--misbehave", default=None, choices=["garbage", "nan", "wrong-shape"],
                      help="upload a bad update every round (robustness tests and demos only)")
     run.set_defaults(func=_run)
+
+    status = node.verb("status", "a member's stake, slashes, submissions, seats, votes, "
+                                 "rewards and personal model")
+    status.add_argument("--task", type=int, required=True)
+    status.add_argument("--address", default=None,
+                        help="the member's address (default: the address of --key)")
+    status.add_argument("--home", default=None, metavar="DIR",
+                        help="the node's own directory, for its personal model's metrics")
+    status.add_argument("--no-claimable", action="store_true",
+                        help="skip recomputing unclaimed settled rounds (fast)")
+    status.add_argument("--json", action="store_true")
+    add_workdir_options(status)
+    status.set_defaults(func=_status)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -63,8 +84,39 @@ def _run(args: argparse.Namespace) -> int:
             "participant %s on task %d with %d training rows", account.address,
             args.task, len(data.train))
         summary = node.run(poll_seconds=args.poll, timeout=args.timeout)
+        personal = _personal_model(market, store, view, data, client_id, args.home)
     print(json.dumps({"client_id": client_id, "address": account.address,
                       "submitted": summary.submitted, "claimed": summary.claimed,
                       "withdrawn": summary.withdrawn, "errors": len(summary.errors),
-                      "epsilon": summary.epsilons, "seed_reveals": summary.seed_reveals}))
+                      "epsilon": summary.epsilons, "seed_reveals": summary.seed_reveals,
+                      "personal_model": personal}))
+    return 0
+
+
+def _personal_model(market, store, view, data, client_id: str, home: str) -> dict | None:
+    """The personal model once the task is over (a node stopped by --timeout keeps none)."""
+    from ledger.market_types import Phase
+    from node.runtime.personal_model import keep_personal_model
+
+    if market.phase(view.task) not in (Phase.FINISHED, Phase.CLOSED):
+        return None
+    report = keep_personal_model(market, store, view, data, client_id, home)
+    if "personal" in report:
+        logging.getLogger("fedledger.node").info(
+            "personal model: held-out loss %.5f (global %.5f), accuracy %.4f (global %.4f)",
+            report["personal"]["loss"], report["global"]["loss"],
+            report["personal"]["accuracy"], report["global"]["accuracy"])
+    return report
+
+
+def _status(args: argparse.Namespace) -> int:
+    from node.runtime.keystore import keystore_address
+    from node.runtime.status import node_status, render_status
+
+    address = args.address or keystore_address(args.key)
+    with reading(args) as reader:
+        status = node_status(reader.market, reader.store, args.task, address,
+                             home=args.home, from_block=reader.from_block,
+                             claimable=not args.no_claimable)
+    print(json.dumps(status, indent=2) if args.json else render_status(status))
     return 0

@@ -1,4 +1,5 @@
-"""``fedledger task create|show``: post a task with its bounty, or read one back."""
+"""``fedledger task create|list|show``: post a task with its bounty, find one to join, or read
+one back."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 
 from node.cli.options import KEY, LEDGER, CommandGroup, add_options, load_key, open_ledger
 from node.cli.privacy_options import add_privacy_args, dp_settings
+from node.cli.workdir import add_workdir_options, reading
 from node.requester.presets import PRESETS
 
 __all__ = ["WEI_PER_ETH", "register"]
@@ -36,6 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--seed", type=int, default=None)
     add_privacy_args(create)
     create.set_defaults(func=_create)
+
+    listing = task.verb("list", "every task on the deployment: terms, phase, members, join "
+                                "time left")
+    listing.add_argument("--open", action="store_true", help="only tasks one can join now")
+    listing.add_argument("--json", action="store_true")
+    add_workdir_options(listing)
+    listing.set_defaults(func=_list)
 
     show = task.verb("show", "print a task's parameters, manifest and state")
     show.add_argument("task", type=int)
@@ -75,6 +84,32 @@ def _create(args: argparse.Namespace) -> int:
     with store:
         posted = post_task(market, store, manifest, terms, sender=load_key(args))
     print(f"task {posted.task}: manifest {posted.manifest}, genesis {posted.genesis}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ledger.task_directory import list_tasks
+    from ledger.units import format_amount
+
+    with reading(args) as reader:
+        rows = list_tasks(reader.market, reader.store, from_block=reader.from_block,
+                          open_only=args.open)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("no open tasks" if args.open else "no tasks")
+        return 0
+    print(f"{'task':>4}  {'phase':<9} {'rounds':>7}  {'members':>7}  {'bounty':>14}  "
+          f"{'min stake':>14}  {'privacy':<12} join")
+    for r in rows:
+        p = r.params
+        privacy = (r.privacy or "?") + ("+dp" if r.epsilon_dp else "")
+        join = f"{r.join_seconds_left} s left" if r.open else "closed"
+        print(f"{r.task:>4}  {r.phase.name:<9} {r.rounds_done:>3}/{p.rounds:<3}  "
+              f"{r.members:>3}/{p.max_participants:<3}  "
+              f"{format_amount(p.bounty, p.token, places=4):>14}  "
+              f"{format_amount(p.min_stake, p.token, places=4):>14}  {privacy:<12} {join}")
     return 0
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "TensorData",
     "builtin_dataset",
     "client_data_from_table",
+    "held_out_table",
     "load_digits_table",
     "load_participant_csv",
     "load_shoppers_table",
@@ -188,6 +189,16 @@ def client_data_from_table(client_id: str, table: Table, schema: DataSchema, *,
         train=TensorData(torch.from_numpy(x[train_idx]), torch.from_numpy(y[train_idx])),
         test=TensorData(torch.from_numpy(x[test_idx]), torch.from_numpy(y[test_idx])),
     )
+
+
+def held_out_table(client_id: str, table: Table, *, test_fraction: float,
+                   task_seed: int) -> Table:
+    """The raw rows of ``table`` that participant ``client_id`` holds out for evaluation
+    (exactly ``client_data_from_table``'s test rows): what an evaluation may use without
+    scoring a model on rows it was trained on."""
+    _, test_idx = split_train_test(len(table), test_fraction,
+                                   derive_seed(task_seed, "split", client_id))
+    return table.take(test_idx)
 
 
 def write_shards(table: Table, parts: Mapping[str, Sequence[int] | np.ndarray],

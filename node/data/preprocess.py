@@ -27,6 +27,7 @@ __all__ = [
     "DataError",
     "DataSchema",
     "NumericColumn",
+    "encode_features",
     "encode_rows",
 ]
 
@@ -158,19 +159,20 @@ class DataSchema:
             raise DataError(f"schema does not parse: {err!r}") from err
 
 
-def encode_rows(header: Sequence[str], rows: Sequence[Sequence[str]],
-                schema: DataSchema) -> tuple[np.ndarray, np.ndarray]:
-    """Encodes raw string rows into ``(features float32 [n, d], labels int64 [n])``.
+def encode_features(header: Sequence[str], rows: Sequence[Sequence[str]],
+                    schema: DataSchema) -> np.ndarray:
+    """Encodes raw string rows into features (float32 [n, d]); the label column may be absent
+    (rows to predict on).
 
     Each row is encoded independently with float64 arithmetic and cast to float32 once.
 
     Raises:
-        DataError: a schema column missing from ``header``, a non-numeric or non-finite
-            numeric cell, or a label value not in ``schema.classes``.
+        DataError: a feature column missing from ``header``, a non-numeric or non-finite
+            numeric cell.
     """
     index = {name: i for i, name in enumerate(header)}
     for name in schema.columns:
-        if name not in index:
+        if name not in index and name != schema.label:
             raise DataError(f"column {name!r} not in table (has {list(header)})")
     n = len(rows)
     features = np.zeros((n, schema.n_features), dtype=np.float64)
@@ -191,15 +193,29 @@ def encode_rows(header: Sequence[str], rows: Sequence[Sequence[str]],
             if k is not None:
                 features[r, col + k] = 1.0
         col += len(spec.vocabulary)
+    return features.astype(np.float32)
+
+
+def encode_rows(header: Sequence[str], rows: Sequence[Sequence[str]],
+                schema: DataSchema) -> tuple[np.ndarray, np.ndarray]:
+    """Encodes raw string rows into ``(features float32 [n, d], labels int64 [n])``.
+
+    Raises:
+        DataError: a schema column missing from ``header``, a non-numeric or non-finite
+            numeric cell, or a label value not in ``schema.classes``.
+    """
+    features = encode_features(header, rows, schema)
+    if schema.label not in header:
+        raise DataError(f"column {schema.label!r} not in table (has {list(header)})")
     class_index = {value: k for k, value in enumerate(schema.classes)}
-    j = index[schema.label]
-    labels = np.empty(n, dtype=np.int64)
+    j = list(header).index(schema.label)
+    labels = np.empty(len(rows), dtype=np.int64)
     for r, row in enumerate(rows):
         k = class_index.get(row[j].strip())
         if k is None:
             raise DataError(f"row {r}: label {row[j]!r} not in classes {list(schema.classes)}")
         labels[r] = k
-    return features.astype(np.float32), labels
+    return features, labels
 
 
 def _numeric_cells(rows: Sequence[Sequence[str]], j: int, name: str) -> np.ndarray:

@@ -10,6 +10,8 @@
                            the requester, each served by its own js-ipfs daemon; the daemons
                            peer over libp2p on 127.0.0.1 and share nothing else
     DIR/data/<shop>.csv    each participant's own sessions (one region of the shoppers data)
+    DIR/data/held-out.csv  the rows the shops hold out (the audit evaluates models on them)
+    DIR/nodes/<shop>/      each participant's own directory (its personal model)
     DIR/keys/<shop>.json   each participant's encrypted keystore
     DIR/logs/<shop>.log    each participant's log
     DIR/rounds.json        per-round progress and accuracy
@@ -41,7 +43,7 @@ from ledger.market import FedMarket
 from ledger.market_types import Phase
 from ledger.store import ContentStore
 from ledger.stores import open_store
-from node.data.datasets import ClientData, write_shards
+from node.data.datasets import ClientData, Table, held_out_table, write_csv_table, write_shards
 from node.data.split import DataSplit, build_clients, load_pooled, partition_rows
 from node.demo.ipfs_swarm import IpfsSwarm
 from node.demo.timekeeper import RoundProgress, TimeKeeper
@@ -50,10 +52,23 @@ from node.requester.post import PostedTask, TaskTerms, post_task
 from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
 from node.runtime.keystore import PASSWORD_ENV, write_keystore
 
-__all__ = ["DEMO_PASSWORD", "REQUESTER_NODE", "DemoConfig", "DemoRun", "NodeProcess"]
+__all__ = ["DEMO_PASSWORD", "HELD_OUT_FILE", "REQUESTER_NODE", "DemoConfig", "DemoRun",
+           "NodeProcess", "write_held_out"]
 
 DEMO_PASSWORD = "fedledger-demo"  # protects throwaway dev keys only
 REQUESTER_NODE = "requester"  # --ipfs-per-node: the name of the requester's IPFS repo
+HELD_OUT_FILE = "data/held-out.csv"  # every shop's held-out rows: the audit's evaluation set
+
+
+def write_held_out(table: Table, parts: dict, manifest, path: Path) -> Path:
+    """Every shop's held-out rows in one CSV (what the demo's audit evaluates models on: rows
+    no node trained on; only a demo, which holds every shard, can write it)."""
+    rows: list[tuple[str, ...]] = []
+    for client_id, indices in parts.items():
+        rows += held_out_table(client_id, table.take(indices), test_fraction=manifest.test_fraction,
+                               task_seed=manifest.seed).rows
+    write_csv_table(path, Table(table.header, tuple(rows)))
+    return path
 
 
 @dataclass(frozen=True)
@@ -156,6 +171,8 @@ class DemoRun:
         parts = partition_rows(table, schema, setup, seed=0)  # natural split: seed unused
         shards = write_shards(table, {c.client_id: parts[c.client_id] for c in clients},
                               workdir / "data")
+        write_held_out(table, {c.client_id: parts[c.client_id] for c in clients}, manifest,
+                       workdir / HELD_OUT_FILE)
         terms = TaskTerms(bounty=config.bounty_wei, max_participants=config.participants,
                           max_retries=config.max_retries,
                           min_submissions=max(1, config.participants // 2),
@@ -183,6 +200,7 @@ class DemoRun:
                 "--deployment", str(self.config.workdir / "deployment.json"),
                 *store, "--task", str(self.posted.task), "--key", str(node.keyfile),
                 "--data", str(node.data), "--client-id", node.client_id,
+                "--home", str(self.config.workdir / "nodes" / node.client_id),
                 *(["--misbehave", node.misbehave] if node.misbehave else []),
                 *(["--keep-rounds", str(self.config.keep_rounds)] if self.config.keep_rounds
                   else [])]

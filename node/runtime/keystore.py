@@ -17,7 +17,8 @@ from node.errors import NodeError
 if TYPE_CHECKING:  # eth-account takes 0.6 s to import; `fedledger --help` names KEY_ENV
     from eth_account.signers.local import LocalAccount
 
-__all__ = ["KEY_ENV", "PASSWORD_ENV", "KeyLoadError", "load_account", "write_keystore"]
+__all__ = ["KEY_ENV", "PASSWORD_ENV", "KeyLoadError", "keystore_address", "load_account",
+           "write_keystore"]
 
 KEY_ENV = "FEDLEDGER_PRIVATE_KEY"
 PASSWORD_ENV = "FEDLEDGER_KEY_PASSWORD"
@@ -68,6 +69,28 @@ def load_account(keyfile: str | Path | None = None, *,
         raise KeyLoadError(f"keystore {keyfile} does not exist") from err
     except (ValueError, KeyError, TypeError) as err:
         raise KeyLoadError(f"cannot decrypt keystore {keyfile}: {err}") from err
+
+
+def keystore_address(keyfile: str | Path | None) -> str:
+    """The address a keystore belongs to, read without its password (the file states it in
+    clear); read-only commands need no key.
+
+    Raises:
+        KeyLoadError: no keystore given, missing, or without an address.
+    """
+    from eth_utils import to_checksum_address
+
+    if keyfile is None:
+        if os.environ.get(KEY_ENV):
+            return load_account(None).address
+        raise KeyLoadError(f"no member: pass --address ADDR, --key KEYFILE or set {KEY_ENV}")
+    try:
+        return to_checksum_address("0x" + json.loads(Path(keyfile).read_text())["address"]
+                                   .removeprefix("0x"))
+    except FileNotFoundError as err:
+        raise KeyLoadError(f"keystore {keyfile} does not exist") from err
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise KeyLoadError(f"keystore {keyfile} states no address: {err}") from err
 
 
 def _password(password_file: str | Path | None) -> str:
