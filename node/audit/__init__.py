@@ -6,6 +6,7 @@ evaluation, and rendering the report as text, JSON and HTML.
 * ``evaluation``: each round's model on evaluation rows.
 * ``text``: the tree and JSON renderings.
 * ``html``: the self-contained HTML page (Jinja2 template, autoescaped).
+* ``model_card``: the Markdown card written beside an exported model.
 """
 
-__all__ = ["dp_claims", "evaluation", "html", "replay", "text"]
+__all__ = ["dp_claims", "evaluation", "html", "model_card", "replay", "text"]

@@ -6,9 +6,10 @@ evaluation, personalization, and the task's training entry points.
 * ``train``: ``train_local`` (seeded, single-threaded, bit-exact) and ``evaluate``.
 * ``dp_sgd``: record-level DP: per-example clipping and secret-keyed noise, its accounting.
 * ``personalize``: fine-tuning the global model on a participant's own rows.
+* ``export``: a model as safetensors, ONNX or TorchScript; propensities of raw rows.
 * ``task``: manifest + bytes -> genesis model, model weights, a participant's update.
 
 Layer: above ``codec``/``data``/``privacy``; imports no chain or IPFS code.
 """
 
-__all__ = ["dp_sgd", "loss", "models", "personalize", "task", "train"]
+__all__ = ["dp_sgd", "export", "loss", "models", "personalize", "task", "train"]

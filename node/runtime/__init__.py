@@ -8,9 +8,11 @@
 * ``private_update``: DP and masking applied to a participant's update.
 * ``secure_participant``: the secure-mode inputs a node reads and writes (masks, reveals).
 * ``keystore``: where the signing key comes from (keystore or environment).
+* ``personal_model``: the personal model a node keeps when a task ends (never uploaded).
+* ``status``: a member's standing (``node status``), with what it may still claim.
 
 Layer: wires ``learning``/``aggregation``/``privacy`` to ``ledger``.
 """
 
 __all__ = ["committee", "disputes", "holdings", "keystore", "participant", "payouts",
-           "private_update", "secure_participant"]
+           "personal_model", "private_update", "secure_participant", "status"]
