@@ -85,7 +85,7 @@ class MemberStatus:
 
 
 def _amounts(market: FedMarket, name: str, task: int, from_block: int,
-             **who: str) -> dict[int, int]:
+             **who: Any) -> dict[int, int]:
     totals: dict[int, int] = {}
     for e in market.contract.events(name, from_block, task=task, **who):
         r = int(e["args"].get("round", 0))
