@@ -9,12 +9,14 @@ import sys
 import pytest
 import torch
 
+from ledger.manifest import Personalization
 from node.codec.safetensors import encode_tensors
 from node.data.datasets import TensorData, builtin_dataset, client_data_from_table
 from node.data.partition import natural_partition
 from node.data.schemas import SHOPPERS_SCHEMA
 from node.learning.models import build_model
 from node.learning.personalize import personalize
+from node.requester.presets import preset_manifest
 from node.learning.train import TrainError, TrainHyper, evaluate, train_local
 from node.seeds import derive_seed
 from tests.pins import ADAM_LOSS, EVAL_LOSS, TRAIN_DIGEST, TRAIN_LOSS
@@ -120,14 +122,40 @@ def test_evaluate_multiclass_has_no_auc():
     assert metrics.auc is None and metrics.n == 4
 
 
-def test_personalization_reports_both(shop5):
+def _global_state(shop5):
     model, _, _ = _train(shop5)
-    global_state = {k: v.clone() for k, v in model.state_dict().items()}
-    result = personalize(build_model("logreg", {"n_features": 67, "n_classes": 2}, seed=7),
-                         global_state, shop5, TrainHyper(1, 16, "sgd", 0.05), seed=3)
+    return model, {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_personalization_finetune_reports_both_on_the_same_rows(shop5):
+    model, global_state = _global_state(shop5)
+    manifest = preset_manifest("shoppers", seed=7)
+    result = personalize(manifest, global_state, shop5, seed=3)
     assert result.global_metrics == evaluate(model, shop5.test)
+    assert result.personal_metrics.n == result.global_metrics.n == 64
     assert set(result.state) == {"weight", "bias"}
     assert not torch.equal(result.state["weight"], global_state["weight"])
+    # The same seed gives the same personal bits (a node can rebuild it).
+    again = personalize(manifest, global_state, shop5, seed=3)
+    assert all(torch.equal(again.state[k], result.state[k]) for k in result.state)
+
+
+def test_personalization_none_keeps_the_global_model(shop5):
+    _, global_state = _global_state(shop5)
+    result = personalize(preset_manifest("shoppers", seed=7), global_state, shop5,
+                         Personalization(mode="none"), seed=3)
+    assert all(torch.equal(result.state[k], global_state[k]) for k in global_state)
+    assert result.personal_metrics == result.global_metrics
+
+
+def test_personalization_mix_interpolates_the_finetuned_weights(shop5):
+    _, global_state = _global_state(shop5)
+    manifest = preset_manifest("shoppers", seed=7)
+    tuned = personalize(manifest, global_state, shop5, Personalization(mode="finetune"), seed=3)
+    mixed = personalize(manifest, global_state, shop5, Personalization(mode="mix", mix=0.25),
+                        seed=3)
+    for k, v in global_state.items():
+        assert torch.allclose(mixed.state[k], 0.25 * tuned.state[k] + 0.75 * v)
 
 
 @pytest.mark.parametrize(
