@@ -105,6 +105,9 @@ def replay_report(report: AuditReport, store: ContentStore, *,
     data = None
     if eval_data is not None and report.manifest is not None:
         data = load_eval_data(report.manifest, eval_data)
+        # Say which rows the metrics are on: a reader must know whether they were trained on.
+        report.round_info.setdefault(0, {})["eval_source"] = \
+            f"{Path(eval_data).name} ({len(data.y)} rows)"
         _metrics(report, store, data, 0, lineage.genesis)
     submitted: Counter[str] = Counter()
     for r in lineage.rounds:
