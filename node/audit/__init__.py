@@ -9,4 +9,4 @@ evaluation, and rendering the report as text, JSON and HTML.
 * ``model_card``: the Markdown card written beside an exported model.
 """
 
-__all__ = ["dp_claims", "evaluation", "html", "model_card", "replay", "text"]
+__all__ = ["dp_claims", "evaluation", "html", "model_card", "replay", "text", "views"]

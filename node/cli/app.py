@@ -20,7 +20,7 @@ from node.cli.options import finish
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("demo", "deploy", "task", "node", "audit", "model", "predict", "simulate",
+COMMANDS = ("demo", "deploy", "task", "node", "audit", "explorer", "model", "predict", "simulate",
             "chain", "store", "key")
 """Command names; ``node.cli.<name>`` registers each."""
 

@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            "peered on 127.0.0.1: every update reaches the committee by bitswap")
     demo.add_argument("--replace", action="store_true",
                       help="delete an earlier demo in --workdir first")
+    demo.add_argument("--no-explorer", action="store_true",
+                      help="do not serve the live explorer (scripts, CI): exit after the audit")
+    demo.add_argument("--explorer-port", type=int, default=0, metavar="PORT",
+                      help="the explorer's port on 127.0.0.1 (default: a free one)")
     add_privacy_args(demo)
     demo.set_defaults(func=_demo)
 
@@ -85,6 +89,7 @@ def _demo(args: argparse.Namespace) -> int:
     run = DemoRun.start(config)
     print(f"anvil {run.chain.rpc_url}, FedMarket {run.deployment.market}, task "
           f"{run.posted.task}, genesis {run.posted.genesis}", flush=True)
+    explorer = None if args.no_explorer else _live_explorer(run, args.explorer_port)
     view = _ProgressView(config.participants, config.rounds, config.quorum)
     manifest = None
     rounds: list[dict] = []
@@ -108,11 +113,34 @@ def _demo(args: argparse.Namespace) -> int:
             last = run.drive(on_progress=on_progress)
             codes = run.wait_nodes()
         finally:
+            if explorer is not None:
+                explorer.close()
             run.close(keep_ipfs=True)
-        return _report(run, config, last, codes, rounds, started)
+        code = _report(run, config, last, codes, rounds, started)
+        if explorer is not None:
+            # The demo's chain is gone: serve the finished task from the saved state (through
+            # the requester's IPFS node while the swarm still runs) until Ctrl-C.
+            from node.cli.app import main as cli_main
+
+            cli_main(["explorer", "--workdir", str(config.workdir), "--port", str(explorer.port)])
+        return code
     finally:
         if run.swarm is not None:
             run.swarm.close()
+
+
+def _live_explorer(run, port: int):
+    """The explorer over the running demo (its chain and store), its URL printed."""
+    from node.demo.run import HELD_OUT_FILE
+    from node.explorer.server import Explorer, csv_evaluator
+
+    held_out = run.config.workdir / HELD_OUT_FILE
+    explorer = Explorer(run.market, run.store, port=port, from_block=run.deployment.block,
+                        evaluator=csv_evaluator(run.market, run.store, held_out),
+                        eval_source=held_out.name).start()
+    print(f"explorer: {explorer.url}  (live while the task runs; --no-explorer to skip)",
+          flush=True)
+    return explorer
 
 
 def _report(run, config, last, codes, rounds: list[dict], started: float) -> int:
