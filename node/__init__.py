@@ -1,6 +1,7 @@
 """The fedledger participant, in subpackages by concern (imports point down only)::
 
     cli                               the ``fedledger`` command line
+    explorer                          the live, read-only web app
     demo  runtime  requester  audit   wiring: processes, the node loop, posting, auditing
     sim                               the in-process simulator (only the CLI imports it)
     aggregation                       one round's aggregation, rules, scores
@@ -14,5 +15,6 @@
 code (``tests/test_layering.py`` holds every rule here to the code).
 """
 
-__all__ = ["aggregation", "audit", "cli", "codec", "data", "demo", "errors", "learning",
+__all__ = ["aggregation", "audit", "cli", "codec", "data", "demo", "errors", "explorer",
+           "learning",
            "numeric", "privacy", "requester", "runtime", "seeds", "sim"]

@@ -16,7 +16,7 @@ import jinja2
 
 from ledger.audit_report import AuditReport
 from ledger.lineage_types import RoundLineage
-from node.audit.views import COLORS, contributors, lineage_graph, round_plot
+from node.audit.views import COLORS, contributors, lineage_graph, metrics_plot, round_plot
 
 __all__ = ["render_html", "template_environment", "write_html"]
 
@@ -36,13 +36,10 @@ def template_environment() -> jinja2.Environment:
 
 def _metrics_plot(report: AuditReport, rounds: list[RoundLineage]) -> dict[str, Any]:
     info = report.round_info
-    xs = [0] + [r.round for r in rounds]
-    if any("metrics" in info.get(x, {}) for x in xs):
-        series = {key: [(x, info.get(x, {}).get("metrics", {}).get(key)) for x in xs]
-                  for key in ("accuracy", "auc")}
-        source = info.get(0, {}).get("eval_source", "the auditor's evaluation data")
-        return round_plot(f"accuracy and AUC per round (round 0 = genesis) on {source}",
-                          series)
+    metrics = {x: info[x]["metrics"] for x in [0, *(r.round for r in rounds)]
+               if "metrics" in info.get(x, {})}
+    if metrics:
+        return metrics_plot(metrics, info.get(0, {}).get("eval_source", "the evaluation rows"))
     series = {"submissions": [(r.round, len(r.updates)) for r in rounds],
               "excluded": [(r.round, len(info.get(r.round, {}).get("excluded", [])))
                            for r in rounds]}

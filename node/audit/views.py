@@ -18,7 +18,8 @@ from ledger.lineage_types import RoundLineage
 from ledger.market_types import ETH
 from ledger.units import format_amount
 
-__all__ = ["COLORS", "axis", "contributors", "lineage_graph", "round_plot", "short_cid"]
+__all__ = ["COLORS", "axis", "contributors", "lineage_graph", "metrics_plot", "round_plot",
+           "short_cid"]
 
 COLORS = {"green": "#2e7d32", "red": "#c62828", "grey": "#607d8b", "blue": "#1565c0"}
 _SERIES_COLORS = (COLORS["blue"], COLORS["red"], COLORS["green"])
@@ -97,6 +98,17 @@ def round_plot(title: str, series: Mapping[str, Sequence[tuple[int, float | None
     return {"empty": False, "title": title, "w": w, "h": h, "pad": pad, "series": lines,
             "yticks": [{"y": f"{sy(t):.1f}", "label": f"{t:g}"} for t in yticks],
             "xticks": [{"x": f"{sx(x):.1f}", "label": x} for x in sorted({x for x, _ in points})]}
+
+
+def metrics_plot(metrics: Mapping[int, Mapping[str, Any]], source: str) -> dict[str, Any]:
+    """Accuracy and AUC of each round's model (``{round: metrics}``, 0 = genesis) on
+    ``source``. The genesis model is named in the title, not drawn: an untrained model's
+    score would stretch the axis until the rounds' changes look flat."""
+    rounds = sorted(r for r in metrics if r > 0)
+    series = {k: [(r, metrics[r].get(k)) for r in rounds] for k in ("accuracy", "auc")}
+    genesis = metrics.get(0, {}).get("accuracy")
+    start = f"; genesis accuracy {genesis:.4f}" if genesis is not None else ""
+    return round_plot(f"accuracy and AUC per round on {source}{start}", series)
 
 
 def contributors(rounds: Iterable[RoundLineage], token: str = ETH, *,

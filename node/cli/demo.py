@@ -113,18 +113,16 @@ def _demo(args: argparse.Namespace) -> int:
             last = run.drive(on_progress=on_progress)
             codes = run.wait_nodes()
         finally:
-            if explorer is not None:
-                explorer.close()
-            run.close(keep_ipfs=True)
+            run.close(keep_ipfs=True)  # the explorer shows its last snapshot meanwhile
         code = _report(run, config, last, codes, rounds, started)
         if explorer is not None:
-            # The demo's chain is gone: serve the finished task from the saved state (through
-            # the requester's IPFS node while the swarm still runs) until Ctrl-C.
-            from node.cli.app import main as cli_main
+            from node.cli.explorer import serve_finished_demo
 
-            cli_main(["explorer", "--workdir", str(config.workdir), "--port", str(explorer.port)])
+            serve_finished_demo(explorer, config.workdir)
         return code
     finally:
+        if explorer is not None:
+            explorer.close()
         if run.swarm is not None:
             run.swarm.close()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from node.cli.workdir import add_reader_options
 
-__all__ = ["register", "serve_until_interrupted"]
+__all__ = ["eval_data_of", "register", "serve_finished_demo", "serve_until_interrupted"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,15 +40,34 @@ def eval_data_of(args: argparse.Namespace) -> Path | None:
     return held_out if held_out is not None and held_out.is_file() else None
 
 
-def serve_until_interrupted(explorer, stop: threading.Event | None = None) -> None:
+def serve_until_interrupted(explorer, stop: threading.Event | None = None, *,
+                            note: str = "serving") -> None:
     """Print the URL and serve until Ctrl-C (or ``stop`` is set)."""
-    print(f"explorer: {explorer.url}  (Ctrl-C to stop)", flush=True)
+    print(f"explorer: {explorer.url}  ({note}; Ctrl-C to stop)", flush=True)
     stop = stop or threading.Event()
     try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         print("explorer stopped", file=sys.stderr)
+
+
+def serve_finished_demo(explorer, workdir: Path) -> None:
+    """Move a demo's live explorer onto the demo's saved chain (its own chain has stopped)
+    and the requester's IPFS node while the swarm runs, then serve until Ctrl-C."""
+    from node.cli.app import build_parser
+    from node.cli.options import finish
+    from node.cli.workdir import reading
+    from node.explorer.server import csv_evaluator
+
+    args = build_parser().parse_args(["explorer", "--workdir", str(workdir)])
+    finish(args)
+    with reading(args) as reader:
+        data = eval_data_of(args)
+        explorer.follow(reader.market, reader.store, from_block=reader.from_block,
+                        evaluator=csv_evaluator(reader.market, reader.store, data) if data
+                        else None)
+        serve_until_interrupted(explorer, note="serving the finished task")
 
 
 def _main(args: argparse.Namespace) -> int:

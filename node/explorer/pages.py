@@ -12,10 +12,17 @@ from typing import Any
 from urllib.parse import quote
 
 from ledger.market_types import Phase
-from node.audit.views import COLORS, contributors, lineage_graph, round_plot, short_cid
+from node.audit.views import (
+    COLORS,
+    contributors,
+    lineage_graph,
+    metrics_plot,
+    round_plot,
+    short_cid,
+)
 from node.explorer.snapshot import Snapshot, TaskSnapshot, phase_deadline
 
-__all__ = ["PageNotFound", "model_page", "task_page", "tasks_page"]
+__all__ = ["PageNotFound", "model_href", "model_page", "task_page", "tasks_page"]
 
 
 class PageNotFound(LookupError):
@@ -47,10 +54,7 @@ def _metrics_plot(t: TaskSnapshot, eval_source: str | None) -> dict[str, Any]:
     if not t.metrics:
         why = "no evaluation data given (--eval-data)" if eval_source is None else "none yet"
         return round_plot(f"metrics per round: {why}", {})
-    xs = sorted(t.metrics)
-    series = {k: [(x, t.metrics[x].get(k)) for x in xs] for k in ("accuracy", "auc")}
-    return round_plot(f"accuracy and AUC per round (round 0 = genesis) on {eval_source}",
-                      series)
+    return metrics_plot(t.metrics, eval_source or "the evaluation rows")
 
 
 def task_page(snapshot: Snapshot, task: int, *, eval_source: str | None = None) -> dict[str, Any]:

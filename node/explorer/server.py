@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -22,7 +22,7 @@ from node.explorer.app import create_app
 from node.explorer.snapshot import Evaluator, SnapshotBuilder
 from node.explorer.watcher import ChainWatcher
 
-__all__ = ["Explorer", "ExplorerError", "csv_evaluator"]
+__all__ = ["Explorer", "ExplorerError", "csv_evaluator", "free_port"]
 
 _START_SECONDS = 15.0
 
@@ -80,7 +80,7 @@ class Explorer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def start(self) -> Explorer:
+    def start(self) -> Self:
         """Read the chain once, then serve; returns once the server accepts connections.
 
         Raises:
@@ -96,12 +96,20 @@ class Explorer:
             time.sleep(0.05)
         return self
 
+    def follow(self, market: FedMarket, store: ContentStore, *, from_block: int = 0,
+               evaluator: Evaluator | None = None) -> None:
+        """Read another chain and store from the next block on, still serving (the demo moves
+        from its live chain to the saved one without the browser losing its page)."""
+        self.watcher.builder = SnapshotBuilder(market, store, from_block=from_block,
+                                               evaluator=evaluator)
+        self.watcher.poll()  # the pages show the new source as soon as this returns
+
     def close(self) -> None:
         self.watcher.stop()  # ends every event stream
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> Explorer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -25,7 +25,8 @@ from ledger.store import ContentStore
 from ledger.task_directory import TaskListing, list_tasks
 from ledger.units import format_amount
 
-__all__ = ["Evaluator", "Snapshot", "SnapshotBuilder", "TaskSnapshot"]
+__all__ = ["DISPUTE_OUTCOMES", "Evaluator", "Snapshot", "SnapshotBuilder", "TaskSnapshot",
+           "phase_deadline"]
 
 # (task, model CID) -> {"accuracy": ..., "auc": ..., "loss": ..., "n": ...}
 Evaluator = Callable[[int, str], dict[str, Any]]

@@ -25,6 +25,7 @@ class ChainWatcher:
         self.builder, self.interval = builder, interval
         self.snapshot = Snapshot()
         self._changed = threading.Condition()
+        self._polling = threading.Lock()  # the thread and a caller's poll() never interleave
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="explorer-watcher", daemon=True)
 
@@ -57,6 +58,10 @@ class ChainWatcher:
 
     def poll(self) -> bool:
         """Rebuild if the chain moved; whether the snapshot changed."""
+        with self._polling:
+            return self._poll()
+
+    def _poll(self) -> bool:
         current = self.snapshot
         try:
             latest = self.builder.market.w3.eth.get_block("latest")

@@ -17,7 +17,8 @@ LAYERS: dict[str, int] = {
     "node.sim": 5,
     "node.runtime": 6, "node.requester": 6,
     "node.audit": 7, "node.demo": 7,
-    "node.cli": 8,
+    "node.explorer": 8,
+    "node.cli": 9,
 }
 PURE = ("node.learning", "node.aggregation", "node.privacy", "node.codec", "node.data",
         "node.numeric", "node.seeds", "node.errors")

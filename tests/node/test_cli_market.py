@@ -13,8 +13,15 @@ from node.cli.app import main
 from node.data.datasets import read_csv_table
 from node.data.schemas import SHOPPERS_FILE
 from node.requester.presets import preset_manifest
-from tests.fixtures_audit import HONEST_TASK, LYING_TASK, PARTICIPANTS, ROUNDS, AuditWorkdir, \
-    audit_workdir, opened_chain
+from tests.fixtures_audit import (
+    HONEST_TASK,
+    LYING_TASK,
+    PARTICIPANTS,
+    ROUNDS,
+    AuditWorkdir,
+    audit_workdir,
+    opened_chain,
+)
 from tests.pins import AUDIT_ROUND_MODELS
 
 FINAL_MODEL = AUDIT_ROUND_MODELS[1]

@@ -15,8 +15,15 @@ from ledger.lineage import read_lineage
 from ledger.local_store import LocalStore
 from ledger.units import format_amount
 from node.explorer.server import Explorer
-from tests.fixtures_audit import HONEST_TASK, LYING_TASK, PARTICIPANTS, ROUNDS, AuditWorkdir, \
-    audit_workdir, opened_chain
+from tests.fixtures_audit import (
+    HONEST_TASK,
+    LYING_TASK,
+    PARTICIPANTS,
+    ROUNDS,
+    AuditWorkdir,
+    audit_workdir,
+    opened_chain,
+)
 
 TIMEOUT = 20
 
@@ -100,9 +107,9 @@ def test_model_page_shows_votes_rewards_and_audit(served) -> None:
 
 def test_unknown_tasks_and_models_are_404_with_a_reason(served) -> None:
     explorer, _, _ = served
-    assert _get(explorer, "/task/99") == (
-        404, '<!DOCTYPE html><title>not found</title><p>no task 99 on this deployment '
-        f'(block {_block(explorer)})</p><p><a href="/">all tasks</a></p>')
+    expected = ('<!DOCTYPE html><title>not found</title><p>no task 99 on this deployment '
+                f'(block {_block(explorer)})</p><p><a href="/">all tasks</a></p>')
+    assert _get(explorer, "/task/99") == (404, expected)
     status, body = _get(explorer, f"/task/{HONEST_TASK}/model/bafkreinotamodel")
     assert status == 404 and f"bafkreinotamodel is not a model of task {HONEST_TASK}" in body
     status, body = _get(explorer, "/api/task/99")

@@ -16,8 +16,8 @@ from node.data.partition import natural_partition
 from node.data.schemas import SHOPPERS_SCHEMA
 from node.learning.models import build_model
 from node.learning.personalize import personalize
-from node.requester.presets import preset_manifest
 from node.learning.train import TrainError, TrainHyper, evaluate, train_local
+from node.requester.presets import preset_manifest
 from node.seeds import derive_seed
 from tests.pins import ADAM_LOSS, EVAL_LOSS, TRAIN_DIGEST, TRAIN_LOSS
 
