@@ -4,17 +4,24 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test setup setup-ipfs lint slither compile bench clean
+.PHONY: demo test setup setup-ipfs setup-browser lint slither compile bench clean
 
 demo: setup setup-ipfs
 	$(BIN)/fedledger demo --workdir demo-work --replace --ipfs-per-node
 
-test: setup setup-ipfs lint slither
+test: setup setup-ipfs setup-browser lint slither
 	$(BIN)/python -m pytest
 
 setup: $(VENV)/.installed node_modules/.installed
 
 setup-ipfs: ipfs-node/node_modules/.installed
+
+# The explorer's browser tests drive Debian's Chromium (never a browser downloaded by a test
+# tool). Installing it needs root; without it the browser tests fail and say so.
+setup-browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests need /usr/bin/chromium)"; fi; }
 
 # torch is installed first and pinned, so no dependency can pull a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml

@@ -6,10 +6,13 @@ checks what only a real multi-process run can show.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ledger.local_store import LocalStore
 from ledger.market_types import Phase
+from ledger.unixfs import cid_of
 from node.cli.app import main as cli_main
 from tests.e2e.conftest import claims, demo_run, simulated_final_cid, submissions_by_round
 
@@ -38,6 +41,7 @@ def test_chain_run_equals_simulation_byte_for_byte(tmp_path, capsys):
             entry = run.market.finalized_round(run.posted.task, round_)
             assert sum(amount for r, _, amount in paid if r == round_) == entry.budget
         update = run.market.updates(run.posted.task, 2)[1]
+        _personal_models_stay_home(run, workdir, capsys)
     # The work directory alone (saved chain state + store) replays the whole lineage ...
     capsys.readouterr()
     assert cli_main(["audit", "1", "--workdir", str(workdir), "--replay"]) == 0
@@ -50,6 +54,33 @@ def test_chain_run_equals_simulation_byte_for_byte(tmp_path, capsys):
     assert cli_main(["audit", "1", "--workdir", str(workdir)]) == 1
     out = capsys.readouterr().out
     assert ": artifact.update: " in out and str(update.cid) in out and "FAILED" in out
+
+
+def _personal_models_stay_home(run, workdir, capsys) -> None:
+    """Every shop kept a personal model in its own directory, ``node status`` shows its
+    metrics beside the global model's, and no byte of it reached the store or the chain."""
+    store = LocalStore(workdir / "store")
+    w3 = run.market.w3
+    logs = w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest",
+                            "address": run.market.contract.address})
+    chain_bytes = b"".join(bytes(log["data"]) + b"".join(bytes(t) for t in log["topics"])
+                           for log in logs)
+    final = _final_model(run)
+    for client in run.clients:
+        home = workdir / "nodes" / client.client_id
+        blob = (home / "task-1" / "personal-model.safetensors").read_bytes()
+        cid = cid_of(blob)
+        assert not store.has(cid) and cid.digest not in chain_bytes
+        key = json.loads((workdir / "keys" / f"{client.client_id}.json").read_text())
+        address = "0x" + key["address"]
+        capsys.readouterr()
+        assert cli_main(["node", "status", "--workdir", str(workdir), "--task", "1",
+                         "--address", address, "--home", str(home), "--json"]) == 0
+        personal = json.loads(capsys.readouterr().out)["personal_model"]
+        assert personal["global_model"] == final
+        assert personal["held_out_rows"] == len(client.test)
+        assert personal["personal"]["n"] == personal["global"]["n"] == len(client.test)
+        assert personal["personal"] != personal["global"]  # fine-tuned: other predictions
 
 
 def test_chain_run_on_a_real_ipfs_node(tmp_path, ipfs_node):
