@@ -21,7 +21,8 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    for command in ("demo", "deploy", "task", "node", "audit", "simulate", "chain", "store", "key"):
+    for command in ("demo", "deploy", "task", "node", "audit", "explorer", "model", "predict",
+                    "simulate", "chain", "store", "key"):
         assert f"    {command} " in out
 
 
