@@ -8,13 +8,13 @@ on rows it names (``--eval-data``), never as a number without its rows.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from ledger.lineage_types import TaskLineage
 from ledger.manifest import TaskManifest
 from ledger.units import format_amount
 from node.audit.dp_claims import expected_claim
+from node.audit.views import contributors
 
 __all__ = ["model_card"]
 
@@ -45,13 +45,6 @@ def model_card(manifest: TaskManifest, lineage: TaskLineage, round_: int, cid: s
     """
     params, token = lineage.params, lineage.params.token
     rounds = [r for r in lineage.rounds if r.round <= round_]
-    people: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in rounds:
-        for u in r.updates:
-            people[u.participant]["updates"] += 1
-            people[u.participant]["samples"] += u.num_samples
-        for c in r.claims:
-            people[c.account]["rewards"] += c.amount
     lines = [
         f"# fedledger model `{cid}`", "",
         (f"A `{manifest.architecture}` model ({dict(manifest.model_params)}) trained by federated "
@@ -73,8 +66,9 @@ def model_card(manifest: TaskManifest, lineage: TaskLineage, round_: int, cid: s
               f"- privacy: {_privacy(manifest, lineage, round_)}", "",
               "## Contributors", "", "| participant | updates | samples | rewards claimed |",
               "|---|---:|---:|---:|"]
-    lines += [f"| `{who}` | {row['updates']} | {row['samples']} | "
-              f"{format_amount(row['rewards'], token)} |" for who, row in sorted(people.items())]
+    lines += [f"| `{row['account']}` | {row['updates']} | {row['samples']} | "
+              f"{format_amount(row['claimed'], token)} |" for row in contributors(rounds, token)
+              if row["updates"] or row["claimed"]]
     lines += ["", "## Metrics", ""]
     if metrics is None:
         lines.append("Not evaluated at export (give `--eval-data CSV`).")
