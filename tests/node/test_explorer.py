@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,17 @@ def test_a_chain_that_goes_away_keeps_the_last_page_and_says_why(workdir, tmp_pa
     assert after.error is not None and after.error.startswith("cannot read the chain")
     assert after.tasks is before.tasks and after.version == before.version + 1
     assert explorer.watcher.poll() is False  # the same error is not a change
+
+
+def test_text_from_outside_cannot_become_markup(served) -> None:
+    explorer, _, _ = served
+    hostile = '<script>alert("x")</script>'
+    watcher = explorer.watcher
+    watcher.stop()  # hold this snapshot still
+    watcher.snapshot = replace(watcher.snapshot, error=hostile)
+    for path in ("/", f"/task/{HONEST_TASK}"):
+        status, page = _get(explorer, path)
+        assert status == 200 and "<script>alert" not in page
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    status, page = _get(explorer, f"/task/{HONEST_TASK}/model/{hostile}")
+    assert status == 404 and "<script>alert" not in page
