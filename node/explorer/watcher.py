@@ -1,7 +1,8 @@
 """Follows the chain for the explorer: a new snapshot each time a block lands.
 
-One thread asks the chain for its latest block every ``interval`` seconds (one cheap call)
-and rebuilds the snapshot only when the block changed, so a page and the event stream of
+One thread asks the chain for its latest block every ``interval`` seconds (one cheap call,
+and never sooner than twice the last rebuild took) and rebuilds the snapshot only when the
+block changed, so a page and the event stream of
 every open browser read memory, not the chain. A chain that stops answering keeps the last
 snapshot on screen with the error beside it; the watcher keeps trying.
 """
@@ -84,4 +85,8 @@ class ChainWatcher:
         while not self._stop.is_set():
             started = time.monotonic()
             self.poll()
-            self._stop.wait(max(self.interval - (time.monotonic() - started), 0.05))
+            spent = time.monotonic() - started
+            # At least twice the last rebuild's time between polls: a big deployment slows
+            # the page's updates instead of taking a whole core (in the demo the explorer
+            # shares its process with the time keeper).
+            self._stop.wait(max(self.interval - spent, 2 * spent, 0.05))
