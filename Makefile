@@ -20,7 +20,7 @@ setup-ipfs: ipfs-node/node_modules/.installed
 # tool). Installing it needs root; without it the browser tests fail and say so.
 setup-browser:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests need /usr/bin/chromium)"; fi; }
 
 # torch is installed first and pinned, so no dependency can pull a multi-GB CUDA build.
