@@ -16,7 +16,8 @@ Categories (seconds of wall time inside this process):
 * ``chain_read``: view calls and event queries;
 * ``committee``: ``compute_round`` (aggregation, scores, Merkle tree) less store and
   serialization inside it;
-* ``poll_sleep``: sleeping between polls (the node has nothing to do).
+* ``poll_sleep``: sleeping between polls, or waiting for the next block (``--wake blocks``):
+  the node has nothing to do.
 """
 
 from __future__ import annotations
@@ -120,6 +121,9 @@ def install() -> None:
             setattr(FedMarket, name, _timed("chain_read", getattr(FedMarket, name)))
 
     node.runtime.participant.time = _TimeProxy()  # the participant's own `time` only
+    from ledger.chain.new_heads import NewHeads
+
+    NewHeads.wait = _timed("poll_sleep", NewHeads.wait)  # waiting for the next block
 
     original_step = node.runtime.participant.Participant.step
 

@@ -16,7 +16,9 @@ from node.cli.errors import UsageError
 from node.cli.options import KEY, LEDGER, CommandGroup, load_key, open_ledger
 from node.cli.workdir import add_workdir_options, reading
 
-__all__ = ["register"]
+__all__ = ["WAKE_MODES", "register"]
+
+WAKE_MODES = ("blocks", "poll")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--home", default="fedledger-node", metavar="DIR",
                      help="this node's own directory (its personal model; default: "
                           "%(default)s)")
-    run.add_argument("--poll", type=float, default=0.3, metavar="SECONDS")
+    run.add_argument("--poll", type=float, default=0.3, metavar="SECONDS",
+                     help="longest wait between two reads of the chain (default: %(default)s)")
+    run.add_argument("--wake", choices=WAKE_MODES, default="blocks",
+                     help="blocks: act the moment a block lands (newHeads over WebSocket, "
+                          "--poll as fallback); poll: read every --poll seconds")
     run.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
     run.add_argument("--keep-rounds", type=int, default=None, metavar="N",
                      help="unpin updates and models of rounds older than the last N finalized "
@@ -53,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ledger.chain.new_heads import NewHeads
     from ledger.task_view import load_task
     from node.data.datasets import load_participant_csv
     from node.data.schemas import schema_of
@@ -83,7 +90,13 @@ def _run(args: argparse.Namespace) -> int:
         logging.getLogger("fedledger.node").info(
             "participant %s on task %d with %d training rows", account.address,
             args.task, len(data.train))
-        summary = node.run(poll_seconds=args.poll, timeout=args.timeout)
+        heads = NewHeads(market.w3.provider.endpoint_uri) if args.wake == "blocks" else None
+        try:
+            summary = node.run(poll_seconds=args.poll, timeout=args.timeout,
+                               wake=heads.wait if heads is not None else None)
+        finally:
+            if heads is not None:
+                heads.close()
         personal = _personal_model(market, store, view, data, client_id, args.home)
     print(json.dumps({"client_id": client_id, "address": account.address,
                       "submitted": summary.submitted, "claimed": summary.claimed,

@@ -37,6 +37,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.anvil import AnvilChain
+from ledger.chain.new_heads import NewHeads
 from ledger.deployment import Deployment, deploy_market
 from ledger.manifest import DpSettings
 from ledger.market import FedMarket
@@ -91,6 +92,7 @@ class DemoConfig:
     timeout: float = 900.0
     privacy: str = "open"
     dp: DpSettings | None = None
+    wake: str = "blocks"  # how nodes and the time keeper wait: "blocks" (newHeads) or "poll"
 
 
 @dataclass
@@ -201,6 +203,7 @@ class DemoRun:
                 *store, "--task", str(self.posted.task), "--key", str(node.keyfile),
                 "--data", str(node.data), "--client-id", node.client_id,
                 "--home", str(self.config.workdir / "nodes" / node.client_id),
+                "--wake", self.config.wake,
                 *(["--misbehave", node.misbehave] if node.misbehave else []),
                 *(["--keep-rounds", str(self.config.keep_rounds)] if self.config.keep_rounds
                   else [])]
@@ -238,6 +241,19 @@ class DemoRun:
                             seed_reveals=reveals,
                             min_survivors=self.config.dp.noise_shares if self.config.dp else 1)
         deadline = time.monotonic() + self.config.timeout
+        heads = NewHeads(self.chain.rpc_url) if self.config.wake == "blocks" else None
+        try:
+            return self._keep_time(keeper, deadline, on_progress, until, poll_seconds,
+                                   heads.wait if heads is not None else time.sleep)
+        finally:
+            if heads is not None:
+                heads.close()
+
+    def _keep_time(self, keeper: TimeKeeper, deadline: float,
+                   on_progress: Callable[[RoundProgress, str | None], None] | None,
+                   until: Callable[[RoundProgress], bool] | None, poll_seconds: float,
+                   idle: Callable[[float], object]) -> RoundProgress:
+        # The keeper reacts to each block (a node's last action of a phase) when it can.
         while True:
             progress, jump = keeper.tick()
             if on_progress is not None:
@@ -250,7 +266,7 @@ class DemoRun:
             if time.monotonic() > deadline:
                 raise NodeError(f"demo did not finish within {self.config.timeout:.0f} s; "
                                 f"see {self.config.workdir / 'logs'}")
-            time.sleep(poll_seconds)
+            idle(poll_seconds)
 
     def wait_nodes(self, timeout: float = 60.0) -> dict[str, int | None]:
         """Wait for every node process to exit; returns exit codes by participant."""

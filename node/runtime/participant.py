@@ -364,8 +364,15 @@ class Participant:
             and self.payouts.decided(self._finalized_count())
 
     def run(self, *, poll_seconds: float = 0.3, timeout: float | None = None,
-            on_event: Callable[[str], None] | None = None) -> NodeSummary:
-        """Poll and act until the task is over (or ``timeout`` seconds pass)."""
+            on_event: Callable[[str], None] | None = None,
+            wake: Callable[[float], object] | None = None) -> NodeSummary:
+        """Read and act until the task is over (or ``timeout`` seconds pass).
+
+        Between reads with nothing to do the node sleeps ``poll_seconds``, or, with ``wake``
+        (e.g. ``ledger.chain.new_heads.NewHeads.wait``), until the next block, at most
+        ``poll_seconds``: it acts on a block the moment it lands.
+        """
+        idle = wake or time.sleep
         emit = on_event or log.info
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.done():
@@ -385,5 +392,5 @@ class Participant:
             if action:
                 emit(action)
             else:
-                time.sleep(poll_seconds)
+                idle(poll_seconds)
         return self.summary
