@@ -63,9 +63,12 @@ def task_page(snapshot: Snapshot, task: int, *, eval_source: str | None = None) 
     rounds = list(t.lineage.rounds)
     table = contributors(rounds, t.token)
     by_account = {row["account"]: row for row in table}
-    members = [{"account": m, **{k: by_account.get(m, {}).get(k, 0) for k in ("updates",)},
-                **{k: by_account.get(m, {}).get(k + "_text", t.amount(0))
-                   for k in ("claimed", "fees", "slashed")}} for m in t.members]
+    members = []
+    for account in t.members:  # a member with no update, claim, fee or slash yet has no row
+        row = by_account.get(account, {})
+        members.append({"account": account, "updates": row.get("updates", 0),
+                        **{k: row.get(k + "_text", t.amount(0))
+                           for k in ("claimed", "fees", "slashed")}})
     progress = []
     for r in rounds:
         d = t.round_dict(r)
