@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import torch
 
 from node.cli.app import main
 from node.explorer.server import free_port
@@ -79,3 +80,40 @@ def test_the_explorer_command_serves_the_task(by_hand: list[str]) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+
+
+def test_model_export_and_predict_of_the_posted_genesis(by_hand: list[str], tmp_path: Path,
+                                                        capsys) -> None:
+    from safetensors.torch import load_file
+
+    from ledger.chain.rpc import http_web3
+    from ledger.deployment import Deployment
+    from ledger.lineage import read_lineage
+    from ledger.local_store import LocalStore
+    from ledger.market import FedMarket
+    from node.data.datasets import read_csv_table, write_csv_table
+    from node.data.preprocess import encode_features
+    from node.data.schemas import SHOPPERS_FILE, schema_of
+    from node.learning.task import model_of
+    from node.requester.presets import preset_manifest
+
+    deployment = Deployment.load(Path(by_hand[1]))
+    market = FedMarket.at(http_web3(deployment.rpc_url), deployment.market)
+    genesis = str(read_lineage(market, 1).genesis)
+    assert LocalStore(Path(by_hand[3])).has(read_lineage(market, 1).genesis)
+    out = tmp_path / "genesis.safetensors"
+    assert main(["model", "export", genesis, "--format", "safetensors", "-o", str(out),
+                 *by_hand]) == 0
+    assert genesis in (tmp_path / "genesis.md").read_text()  # the model card beside it
+    table = read_csv_table(Path(__file__).parents[2] / "node" / "data" / SHOPPERS_FILE)
+    sample = tmp_path / "sessions.csv"
+    write_csv_table(sample, table.take(list(range(40))))
+    scored = _json(capsys, ["predict", genesis, "--data", str(sample), "--json", *by_hand])
+    assert (scored["model"], scored["task"], scored["round"], scored["rows"]) == \
+        (genesis, 1, 0, 40)
+    manifest = preset_manifest("shoppers", rounds=2)
+    model = model_of(manifest)
+    model.load_state_dict(load_file(out))
+    x = encode_features(table.header, table.take(list(range(40))).rows, schema_of(manifest))
+    expected = torch.sigmoid(model.eval()(torch.from_numpy(x))).squeeze(1).tolist()
+    assert max(abs(a - b) for a, b in zip(scored["propensity"], expected, strict=True)) < 1e-6
