@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
+import time
 from pathlib import Path
 
 from node.cli.workdir import add_reader_options
@@ -40,14 +40,12 @@ def eval_data_of(args: argparse.Namespace) -> Path | None:
     return held_out if held_out is not None and held_out.is_file() else None
 
 
-def serve_until_interrupted(explorer, stop: threading.Event | None = None, *,
-                            note: str = "serving") -> None:
-    """Print the URL and serve until Ctrl-C (or ``stop`` is set)."""
+def serve_until_interrupted(explorer, *, note: str = "serving") -> None:
+    """Print the URL and serve (the server runs in its own thread) until Ctrl-C."""
     print(f"explorer: {explorer.url}  ({note}; Ctrl-C to stop)", flush=True)
-    stop = stop or threading.Event()
     try:
-        while not stop.wait(0.5):
-            pass
+        while True:
+            time.sleep(0.5)
     except KeyboardInterrupt:
         print("explorer stopped", file=sys.stderr)
 
