@@ -156,6 +156,10 @@ class FedMarket:
         """Register an update for ``round_`` (train phase, once per member per round)."""
         return self._tx("submitUpdate", task, round_, update.digest, update.codec, num_samples, sender=sender)
 
+    def draw_cohort(self, task: int, *, sender: LocalAccount) -> TxReceipt:
+        """Draw the current round's cohort (train window; a no-op once drawn)."""
+        return self._tx("drawCohort", task, sender=sender, gas=LOCK_GAS_LIMIT)
+
     def lock_seed(self, task: int, *, sender: LocalAccount) -> TxReceipt:
         """Fix the current attempt's seed (attest or commit window; a no-op once locked)."""
         return self._tx("lockSeed", task, sender=sender, gas=LOCK_GAS_LIMIT)
@@ -308,6 +312,14 @@ class FedMarket:
         """(round, attempt, locked, seed, total stake) of the latest locked draw."""
         round_, attempt, locked, seed, total = self.contract.call("lastDraw", task)
         return int(round_), int(attempt), bool(locked), bytes(seed), int(total)
+
+    def cohort_seed(self, task: int, round_: int) -> bytes:
+        """Round ``round_``'s cohort seed (zero bytes until drawn, or without a cohort)."""
+        return bytes(self.contract.call("cohortSeed", task, round_))
+
+    def in_cohort(self, task: int, account: str) -> bool:
+        """Whether ``account`` may submit in the current round (member, and drawn if sampled)."""
+        return bool(self.contract.call("inCohort", task, account))
 
     def seats_of(self, task: int, account: str) -> int:
         """Seats ``account`` holds in the latest locked draw."""

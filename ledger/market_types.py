@@ -92,7 +92,7 @@ _PARAM_FIELDS = (
     "token", "bounty", "rounds", "max_participants", "min_submissions", "committee_size",
     "quorum", "dispute_size", "join_duration", "train_duration", "commit_duration",
     "reveal_duration", "challenge_duration", "claim_duration", "min_stake", "slash_bps",
-    "committee_fee", "challenge_bond", "max_retries",
+    "committee_fee", "challenge_bond", "max_retries", "cohort_size",
 )  # ABI order after the two CIDs
 
 
@@ -102,6 +102,7 @@ class TaskParams:
 
     ``committee_size`` and ``dispute_size`` count seats, drawn stake-weighted; ``min_stake``
     is the least a member may join with (members may stake more and hold more seats).
+    ``cohort_size`` K > 0 lets only K drawn members train each round (``ledger.cohort``); 0: all.
     """
 
     manifest: Cid
@@ -125,6 +126,7 @@ class TaskParams:
     challenge_bond: int
     max_retries: int
     token: str = ETH
+    cohort_size: int = 0
 
     def to_abi(self) -> tuple[Any, ...]:
         """The struct as a tuple in ABI order."""
@@ -176,6 +178,7 @@ class RoundState:
     """``roundState``: what a node needs to act now.
 
     ``parent`` is the model this round trains on (None once finished/cancelled); windows are
+    ``cohort_seed`` is round's cohort seed (zero until drawn, and in a task without a cohort).
     ``[attempt_start, train_end)`` train, ``[train_end, attest_end)`` attest (availability,
     ``ledger.availability``), ``[attest_end, commit_end)`` commit, ``[commit_end, reveal_end)``
     reveal.
@@ -193,13 +196,14 @@ class RoundState:
     seed: bytes
     parent: Cid | None
     attest_end: int = 0
+    cohort_seed: bytes = bytes(32)
 
     @classmethod
     def from_abi(cls, t: Sequence[Any]) -> RoundState:
         """Decode the struct tuple."""
         parent = _cid(t[10], t[11]) if int(t[11]) else None
         return cls(t[0], t[1], Phase(t[2]), t[3], t[4], t[5], t[6], t[7], bytes(t[8]),
-                   bytes(t[9]), parent, int(t[12]))  # fmt: skip
+                   bytes(t[9]), parent, int(t[12]), bytes(t[13]))  # fmt: skip
 
 
 @dataclass(frozen=True)

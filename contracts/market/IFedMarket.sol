@@ -39,6 +39,8 @@ interface IFedMarket {
     /// Otherwise they are all the same ERC-20, pulled with SafeERC20.transferFrom.
     /// `committeeSize` and `disputeSize` count seats: seat j of an attempt belongs to the member
     /// whose stake interval holds `keccak256(abi.encode(seed, j)) % totalStake`.
+    /// `cohortSize` K > 0 samples each round's trainers: only the K members drawn from the round's
+    /// cohort seed (see CohortDraw, `drawCohort`) may submit; 0 lets every member train every round.
     struct TaskParams {
         bytes32 manifestDigest;
         uint64 manifestCodec;
@@ -63,6 +65,7 @@ interface IFedMarket {
         uint96 committeeFee;
         uint96 challengeBond;
         uint8 maxRetries;
+        uint32 cohortSize;
     }
 
     /// @notice The record of a finalized round (lineage entry); `model` and `rewardsRoot` are the
@@ -83,7 +86,9 @@ interface IFedMarket {
     }
 
     /// @notice What a node needs to know to act now: the current round, attempt, phase and windows.
-    /// @dev `seed` is zero until someone calls `lockSeed` in the attempt's commit window.
+    /// @dev `seed` is zero until someone calls `lockSeed` in the attempt's commit window;
+    /// `cohortSeed` is zero until someone calls `drawCohort` in the round's train window (and
+    /// always in a task without a cohort).
     struct RoundState {
         uint16 round;
         uint8 attempt;
@@ -98,6 +103,7 @@ interface IFedMarket {
         bytes32 parentDigest;
         uint64 parentCodec;
         uint40 attestEnd;
+        bytes32 cohortSeed;
     }
 
     /// @notice A member's packed state, unpacked.
@@ -164,6 +170,9 @@ interface IFedMarket {
         uint32 seq,
         bytes32 commitment
     );
+    /// @notice Round `round`'s trainers were drawn (in `attempt`'s train window): the `size` members
+    /// whose CohortDraw position under `seed` among `members` is below `size`.
+    event CohortDrawn(uint256 indexed task, uint16 indexed round, uint8 attempt, bytes32 seed, uint32 members, uint32 size);
     /// @notice The committee seed of (`round`, `attempt`) was fixed from `block.prevrandao`.
     event SeedLocked(uint256 indexed task, uint16 indexed round, uint8 attempt, bytes32 seed, uint256 totalStake);
     /// @notice A committee member holding `seats` seats holds (fetched, verified, pinned) the
@@ -319,6 +328,14 @@ interface IFedMarket {
     error FedMarketNotMember(uint256 task, address account);
     /// @notice The call names a round other than the one it may act on.
     error FedMarketWrongRound(uint256 task, uint256 round, uint256 expected);
+    /// @notice A cohort must hold at least `minSubmissions` members (0: no sampling).
+    error FedMarketBadCohortSize(uint256 cohortSize, uint256 minSubmissions);
+    /// @notice The task samples no cohort: every member trains every round.
+    error FedMarketNoCohort(uint256 task);
+    /// @notice Round `round`'s cohort is not drawn yet: call `drawCohort` first (train window).
+    error FedMarketCohortNotDrawn(uint256 task, uint256 round);
+    /// @notice `account` is not in round `round`'s cohort, so it may not submit an update.
+    error FedMarketNotInCohort(uint256 task, uint256 round, address account);
     /// @notice `account` already submitted an update in this round.
     error FedMarketAlreadySubmitted(uint256 task, uint256 round, address account);
     /// @notice The seed of (`round`, `attempt`) is not locked yet: call `lockSeed` first.

@@ -32,6 +32,8 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
     /// @dev Domain tags of the two kinds of commitment.
     uint256 internal constant ROUND_VOTE = 0;
     uint256 internal constant DISPUTE_VOTE = 1;
+    /// @dev Domain tag of a cohort seed (keeps it apart from the committee seeds of the same block).
+    bytes32 internal constant COHORT_DRAW = keccak256("fedledger.cohort");
 
     uint8 internal constant STATUS_OPEN = 0;
     uint8 internal constant STATUS_FINISHED = 1;
@@ -50,7 +52,7 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
     uint8 internal constant RECORD_PREPARED = 1;
     uint8 internal constant RECORD_FINAL = 2;
 
-    /// @dev The hot slot of a task (248 bits): everything submit, commit, reveal and finalize
+    /// @dev The hot slot of a task (256 bits): everything submit, commit, reveal and finalize
     /// read. `round` is 1-based; `rounds + 1` once finished. Counts and durations are 24-bit
     /// (16.7 million members, 194 days per phase).
     struct Clock {
@@ -67,6 +69,7 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
         uint8 status;
         uint8 committeeSize;
         uint8 quorum;
+        bool sampled; // cohortSize > 0: only each round's drawn cohort submits
     }
 
     /// @dev Cold, immutable task parameters (plus the creation time).
@@ -81,6 +84,7 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
         uint128 bounty;
         uint96 committeeFee;
         uint8 disputeSize;
+        uint24 cohortSize;
         bytes32 manifestDigest;
         bytes32 genesisDigest;
         uint64 manifestCodec;
@@ -171,6 +175,8 @@ abstract contract MarketBase is IFedMarket, ReentrancyGuardTransient {
     mapping(uint256 task => mapping(uint256 round => uint256)) internal _paid;
     mapping(uint256 task => mapping(uint256 round => Dispute)) internal _disputes;
     mapping(uint256 task => mapping(uint256 round => bytes32)) internal _disputeSeed;
+    /// @dev A round's cohort seed (zero: not drawn yet), written once by `drawCohort`.
+    mapping(uint256 task => mapping(uint256 round => bytes32)) internal _cohortSeed;
     /// @dev The challenged result's hash (what the quorum revealed), set by `challenge`.
     /// @dev An overturned round's original result (written by the overturn; see `_originalResult`).
     mapping(uint256 task => mapping(uint256 round => bytes32)) internal _challenged;

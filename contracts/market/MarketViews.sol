@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {MarketBase} from "./MarketBase.sol";
+import {CohortDraw} from "./CohortDraw.sol";
 import {StakeSeats} from "./StakeSeats.sol";
 
 /// @title MarketViews: read-only views a node, an auditor or a UI needs
@@ -45,7 +46,8 @@ abstract contract MarketViews is MarketBase {
             slashBps: cfg.slashBps,
             committeeFee: cfg.committeeFee,
             challengeBond: cfg.challengeBond,
-            maxRetries: c.maxRetries
+            maxRetries: c.maxRetries,
+            cohortSize: cfg.cohortSize
         });
         return (params, cfg.requester, cfg.startTime);
     }
@@ -83,6 +85,28 @@ abstract contract MarketViews is MarketBase {
         Draw memory d = _draw[task];
         if (d.locked && d.round == c.round && d.attempt == attempt) s.seed = _seed[task];
         (s.parentDigest, s.parentCodec) = _parentModel(task, c.round);
+        if (c.sampled) s.cohortSeed = _cohortSeed[task][c.round];
+    }
+
+    /// @notice Round `round`'s cohort seed (zero until drawn, and in a task without a cohort).
+    /// @param task the task id
+    /// @param round the round
+    function cohortSeed(uint256 task, uint16 round) external view returns (bytes32) {
+        return _cohortSeed[task][round];
+    }
+
+    /// @notice Whether `account` may train in the current round: a member, and in the drawn
+    /// cohort when the task samples one (false while the cohort is not drawn).
+    /// @param task the task id
+    /// @param account the account
+    function inCohort(uint256 task, address account) external view returns (bool) {
+        Clock memory c = _loadClock(task);
+        uint256 index1 = _members[task][account].index1;
+        if (index1 == 0) return false;
+        if (!c.sampled) return true;
+        bytes32 seed = _cohortSeed[task][c.round];
+        if (seed == bytes32(0)) return false;
+        return CohortDraw.contains(seed, index1 - 1, c.memberCount, _config[task].cohortSize);
     }
 
     /// @notice When the task ended (0 while it runs) and its claim deadline.

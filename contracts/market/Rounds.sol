@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {CohortDraw} from "./CohortDraw.sol";
 import {MarketBase} from "./MarketBase.sol";
 
 /// @title Rounds: update submission, the late seed, committee commit-reveal and finalization
@@ -23,6 +24,25 @@ abstract contract Rounds is MarketBase {
         bytes32 rewardsRoot;
     }
 
+    /// @notice Draws the current round's cohort (a task with `cohortSize` > 0) from the
+    /// `prevrandao` of the block this lands in: in the round's train window, once joining has
+    /// closed, so no member knows the cohort when it joins. Idempotent; anyone may call it, and
+    /// honest nodes call it as soon as the train window opens (whoever waits for a better block is
+    /// front-run). The cohort stays the same through the round's retries.
+    /// @param task the task id
+    function drawCohort(uint256 task) external {
+        Clock memory c = _loadClock(task);
+        (Phase p, uint256 attempt,) = _phaseAt(c, block.timestamp);
+        if (!c.sampled) revert FedMarketNoCohort(task);
+        if (p != Phase.Train) revert FedMarketWrongPhase(task, p);
+        if (_cohortSeed[task][c.round] != bytes32(0)) return;
+        bytes32 seed = keccak256(abi.encode(COHORT_DRAW, block.prevrandao, block.chainid, address(this), task, c.round));
+        _cohortSeed[task][c.round] = seed;
+        uint256 k = _config[task].cohortSize;
+        if (k > c.memberCount) k = c.memberCount;
+        emit CohortDrawn(task, c.round, uint8(attempt), seed, c.memberCount, uint32(k));
+    }
+
     /// @notice Registers the caller's model update for `round` (train phase only, once per round).
     /// @param task the task id
     /// @param round the current round (1-based)
@@ -37,12 +57,22 @@ abstract contract Rounds is MarketBase {
         Member storage m = _members[task][msg.sender];
         if (m.index1 == 0) revert FedMarketNotMember(task, msg.sender);
         if (m.lastSubmitted == round) revert FedMarketAlreadySubmitted(task, round, msg.sender);
+        if (c.sampled) _requireInCohort(task, c, m.index1 - 1);
         m.lastSubmitted = round;
         bytes32 head = c.submissions == 0 ? bytes32(0) : _updateHead[task];
         head = keccak256(abi.encode(head, msg.sender, digest, codec, numSamples));
         _updateHead[task] = head;
         _clock[task].submissions = c.submissions + 1;
         emit UpdateSubmitted(task, round, msg.sender, digest, codec, numSamples, c.submissions, head);
+    }
+
+    /// @dev Reverts unless member `index` is in the current round's drawn cohort.
+    function _requireInCohort(uint256 task, Clock memory c, uint256 index) private view {
+        bytes32 seed = _cohortSeed[task][c.round];
+        if (seed == bytes32(0)) revert FedMarketCohortNotDrawn(task, c.round);
+        if (!CohortDraw.contains(seed, index, c.memberCount, _config[task].cohortSize)) {
+            revert FedMarketNotInCohort(task, c.round, msg.sender);
+        }
     }
 
     /// @notice Fixes the committee seed of the current attempt from the `prevrandao` of the

@@ -29,6 +29,7 @@ abstract contract TaskCreation is MarketBase {
             bounty: p.bounty,
             committeeFee: p.committeeFee,
             disputeSize: p.disputeSize,
+            cohortSize: uint24(p.cohortSize),
             manifestDigest: p.manifestDigest,
             genesisDigest: p.genesisDigest,
             manifestCodec: p.manifestCodec,
@@ -51,7 +52,8 @@ abstract contract TaskCreation is MarketBase {
             maxRetries: p.maxRetries,
             status: STATUS_OPEN,
             committeeSize: p.committeeSize,
-            quorum: p.quorum
+            quorum: p.quorum,
+            sampled: p.cohortSize != 0
         });
         _updateHead[task] = SENTINEL;
         _funds[task] = Funds({pool: 1, swept: 1, rewardsPaid: 1, feesEarned: 1}); // stored plus one
@@ -75,6 +77,9 @@ abstract contract TaskCreation is MarketBase {
         }
         _validateTimes(p);
         if (p.minSubmissions == 0) revert FedMarketZeroMinSubmissions();
+        if (p.cohortSize != 0 && (p.cohortSize < p.minSubmissions || p.cohortSize > MAX_PARTICIPANTS)) {
+            revert FedMarketBadCohortSize(p.cohortSize, p.minSubmissions);
+        }
         uint256 needed = p.minSubmissions > p.committeeSize ? p.minSubmissions : p.committeeSize;
         if (p.maxParticipants < needed) revert FedMarketParticipantCapTooSmall(p.maxParticipants, needed);
         if (p.maxParticipants > MAX_PARTICIPANTS) {

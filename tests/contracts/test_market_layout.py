@@ -45,6 +45,6 @@ def test_every_module_has_the_market_storage_layout():
     layouts = _layouts()
     assert set(layouts) == {CONTRACT_NAME, *MODULES}
     core = layouts[CONTRACT_NAME]
-    assert core[0][0] == "_taskCount" and len(core) == 23  # MarketBase's variables, nothing else
+    assert core[0][0] == "_taskCount" and len(core) == 24  # MarketBase's variables, nothing else
     for name in MODULES:
         assert layouts[name] == core, name

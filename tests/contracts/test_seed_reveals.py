@@ -99,4 +99,4 @@ def _abi_state(state):
     return (state.round, state.attempt, int(state.phase), state.attempt_start, state.train_end,
             state.commit_end, state.reveal_end, state.submissions, state.update_commitment,
             state.seed, state.parent.digest if state.parent else bytes(32),
-            state.parent.codec if state.parent else 0, state.attest_end)
+            state.parent.codec if state.parent else 0, state.attest_end, state.cohort_seed)

@@ -1,0 +1,90 @@
+"""Off-chain reproduction of a round's cohort draw (``contracts/market/CohortDraw.sol``).
+
+A task with ``cohort_size`` K > 0 lets only K members train each round. Round r's cohort is the
+first K positions of a pseudo-random permutation of the member indices ``[0, n)`` keyed by the
+round's cohort seed (``CohortDrawn`` event, ``FedMarket.cohort_seed``): member i trains iff
+``position(seed, i, n) < K``. The permutation is a 4-round balanced Feistel network on the
+smallest even bit width b with ``2**b >= n`` (round function: the low b/2 bits of
+``keccak256(abi.encode(seed, round, half))``), restricted to ``[0, n)`` by cycle walking.
+
+The contract only ever evaluates ``position`` for one member (O(1) per submission); listing the
+cohort here inverts the permutation for positions ``0..K-1``, so it costs O(K) hashes whatever n is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eth_utils import keccak
+
+from ledger.errors import LedgerError
+
+__all__ = ["CohortError", "cohort_indices", "cohort_members", "in_cohort", "position"]
+
+FEISTEL_ROUNDS = 4
+
+
+class CohortError(LedgerError):
+    """A draw that cannot be made (a bad seed, an index outside the members)."""
+
+
+def _half_bits(n: int) -> int:
+    half = 1
+    while (1 << (2 * half)) < n:
+        half += 1
+    return half
+
+
+def _round_function(seed: bytes, i: int, value: int, mask: int) -> int:
+    word = keccak(seed + i.to_bytes(32, "big") + value.to_bytes(32, "big"))
+    return int.from_bytes(word, "big") & mask
+
+
+def _permute(seed: bytes, x: int, half: int, inverse: bool) -> int:
+    mask = (1 << half) - 1
+    left, right = x >> half, x & mask
+    if not inverse:
+        for i in range(FEISTEL_ROUNDS):
+            left, right = right, left ^ _round_function(seed, i, right, mask)
+    else:
+        for i in reversed(range(FEISTEL_ROUNDS)):
+            left, right = right ^ _round_function(seed, i, left, mask), left
+    return (left << half) | right
+
+
+def _walk(seed: bytes, x: int, n: int, inverse: bool) -> int:
+    if len(seed) != 32:
+        raise CohortError(f"a cohort seed is 32 bytes, not {len(seed)}")
+    if not 0 <= x < n:
+        raise CohortError(f"index {x} is outside [0, {n})")
+    half = _half_bits(n)
+    x = _permute(seed, x, half, inverse)
+    while x >= n:  # cycle walking: x's cycle holds the start, which is < n
+        x = _permute(seed, x, half, inverse)
+    return x
+
+
+def position(seed: bytes, index: int, n: int) -> int:
+    """Where member ``index`` lands in the seed's permutation of ``[0, n)``, as ``CohortDraw.position``."""
+    return _walk(seed, index, n, inverse=False)
+
+
+def in_cohort(seed: bytes, index: int, n: int, k: int) -> bool:
+    """Whether member ``index`` is among the ``k`` drawn of ``n`` (``CohortDraw.contains``)."""
+    if not 0 <= index < n:
+        raise CohortError(f"index {index} is outside [0, {n})")
+    return k >= n or position(seed, index, n) < k
+
+
+def cohort_indices(seed: bytes, n: int, k: int) -> list[int]:
+    """The drawn member indices in position order (all of them, in join order, when ``k >= n``)."""
+    if n < 0 or k < 0:
+        raise CohortError(f"cannot draw {k} of {n} members")
+    if k >= n:
+        return list(range(n))
+    return [_walk(seed, j, n, inverse=True) for j in range(k)]
+
+
+def cohort_members(seed: bytes, members: Sequence[str], k: int) -> list[str]:
+    """The drawn members' addresses (``members`` in join order), in position order."""
+    return [members[i] for i in cohort_indices(seed, len(members), k)]
