@@ -15,7 +15,8 @@ What is checked (each a named ``Check`` with its round):
   round 1); folding its ``UpdateSubmitted`` events in order gives the on-chain update
   commitment and submission count; at least a quorum of committee members revealed exactly
   the finalized (model, rewards root) in the finalizing attempt; claims stay within the
-  budget and match ``roundPaid``; every update and the model are fetched and re-hashed.
+  budget and match ``roundPaid``; every update and the model are fetched and re-hashed; in a
+  task with a cohort, every update came from the round's drawn cohort (``ledger.cohort``).
 
 Recomputing each aggregate bit for bit needs torch and lives in ``node.audit.replay``. The trust
 root is the RPC endpoint: a node that lies consistently in views and events cannot be caught
@@ -166,6 +167,30 @@ def _check_votes(report: AuditReport, r: RoundLineage, where: str) -> None:
                + (f"; {others} other reveal(s)" if others else ""), r.round)
 
 
+def _check_cohort(report: AuditReport, r: RoundLineage, where: str) -> None:
+    """In a task with a cohort: the round's draw is on chain and every update came from it."""
+    k, cohort = report.lineage.params.cohort_size, r.cohort
+    if k == 0:
+        return
+    if cohort is None:
+        report.add("round.cohort", False, where,
+                   "no CohortDrawn event, yet the task samples a cohort", r.round)
+        return
+    problems = []
+    if cohort.view_seed != cohort.seed:
+        problems.append(f"cohortSeed view 0x{cohort.view_seed.hex()} != event seed "
+                        f"0x{cohort.seed.hex()}")
+    if cohort.size != min(k, cohort.members):
+        problems.append(f"the event draws {cohort.size} of {cohort.members}, the task's "
+                        f"cohort is {k}")
+    outsiders = sorted({u.participant for u in r.updates} - set(cohort.drawn))
+    if outsiders:
+        problems.append(f"updates from outside the drawn cohort: {outsiders}")
+    report.add("round.cohort", not problems, where, "; ".join(problems) or
+               f"{len(r.updates)} updates, all from the {len(cohort.drawn)} members drawn "
+               f"from seed 0x{cohort.seed.hex()[:16]}…", r.round)
+
+
 def _check_claims(report: AuditReport, r: RoundLineage, where: str) -> None:
     rec, total = r.record, sum(c.amount for c in r.claims)
     problems = []
@@ -213,6 +238,7 @@ def _check_round(report: AuditReport, store: ContentStore, r: RoundLineage,
                r.round)
     _check_parent(report, r, previous, where)
     _check_updates(report, r, where)
+    _check_cohort(report, r, where)
     _check_votes(report, r, where)
     _check_claims(report, r, where)
     counted = _check_availability(report, r, where)

@@ -27,12 +27,14 @@ from typing import Any
 from ledger.availability import Attestation
 from ledger.chain.errors import ContractCustomError
 from ledger.cid import Cid
+from ledger.cohort import cohort_members
 from ledger.committee import seat_owners
 from ledger.content_errors import InvalidCidError
 from ledger.errors import LedgerError
 from ledger.lineage_types import (
     ChainCid,
     Claim,
+    Cohort,
     Fee,
     FinalizedRecord,
     ModelLocation,
@@ -115,11 +117,9 @@ def _overturned(record: FinalizedRecord, resolved: list[dict[str, Any]]) -> Fina
     return record
 
 
-def _committees(market: FedMarket, task: int, from_block: int) -> dict[tuple[int, int], tuple[str, ...]]:
+def _committees(market: FedMarket, task: int, from_block: int, members: Sequence[str],
+                stakes: Sequence[int]) -> dict[tuple[int, int], tuple[str, ...]]:
     """Seat owners of every locked draw, rebuilt from ``Joined`` and ``SeedLocked`` events."""
-    joined = _events(market, "Joined", from_block, task=task)
-    members = [e["args"]["participant"] for e in joined]
-    stakes = [int(e["args"]["stake"]) for e in joined]
     k = None
     draws = {}
     for e in _events(market, "SeedLocked", from_block, task=task):
@@ -128,6 +128,22 @@ def _committees(market: FedMarket, task: int, from_block: int) -> dict[tuple[int
             k = int(market.contract.call("taskInfo", task)[0][9])
         draws[int(a["round"]), int(a["attempt"])] = tuple(seat_owners(bytes(a["seed"]), k, members, stakes))
     return draws
+
+
+def _cohorts(market: FedMarket, task: int, from_block: int, members: Sequence[str],
+             size: int) -> dict[int, Cohort]:
+    """Each round's drawn trainers, rebuilt from ``Joined`` and ``CohortDrawn`` events."""
+    if size == 0:
+        return {}
+    cohorts = {}
+    for e in _events(market, "CohortDrawn", from_block, task=task):
+        a = e["args"]
+        seed, counted = bytes(a["seed"]), int(a["members"])
+        view = bytes(market.contract.call("cohortSeed", task, int(a["round"])))
+        cohorts[int(a["round"])] = Cohort(
+            seed=seed, members=counted, size=int(a["size"]), view_seed=view,
+            drawn=tuple(cohort_members(seed, members[:counted], size)))
+    return cohorts
 
 
 def _view_record(market: FedMarket, task: int, round_: int) -> FinalizedRecord | None:
@@ -236,7 +252,10 @@ def read_lineage(market: FedMarket, task: int, *, from_block: int = 0,
     updates = _by_round(_events(market, "UpdateSubmitted", from_block, task=task))
     finalized_events = _event_records(market, task, from_block, info.params, created, resolved,
                                       updates)
-    committees = _committees(market, task, from_block)
+    joined = [e["args"] for e in _events(market, "Joined", from_block, task=task)]
+    members = [a["participant"] for a in joined]
+    committees = _committees(market, task, from_block, members, [int(a["stake"]) for a in joined])
+    cohorts = _cohorts(market, task, from_block, members, info.params.cohort_size)
     view_count = min(current - 1, info.params.rounds)
     last = max([view_count, *finalized_events])
     if upto_round is not None:
@@ -271,6 +290,7 @@ def read_lineage(market: FedMarket, task: int, *, from_block: int = 0,
                            int(e["args"]["revealedSeats"])) for e in resolved.get(r, [])), (0, 0, 0)),
             attestations=tuple(Attestation.from_event(e["args"]) for e in attested.get(r, [])
                                if int(e["args"]["attempt"]) == attempt),
+            cohort=cohorts.get(r),
         ))
     return TaskLineage(task=task, params=info.params, requester=info.requester,
                        start_time=info.start_time, created=created, current_round=current,

@@ -135,6 +135,21 @@ class Fee:
 
 
 @dataclass(frozen=True)
+class Cohort:
+    """A round's ``CohortDrawn`` event and the trainers it draws (``ledger.cohort``).
+
+    ``members`` and ``size`` are what the event says; ``drawn`` is recomputed from the seed, the
+    ``Joined`` events and the task's cohort size; ``view_seed`` is the ``cohortSeed`` view.
+    """
+
+    seed: bytes
+    members: int
+    size: int
+    view_seed: bytes
+    drawn: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RoundLineage:
     """Everything the chain says about one finalized round.
 
@@ -153,6 +168,8 @@ class RoundLineage:
         disagreements: ``"field: view X, event Y"`` for every field view and event differ on.
         dispute: the round's ``DisputeResolved`` outcome (0 none, 2 upheld, 3 overturned,
             4 inconclusive) and its leading and revealed seats.
+        cohort: the round's drawn trainers (None: no ``CohortDrawn`` event, e.g. a task
+            without a cohort).
         attestations: the finalizing attempt's ``Attested`` events (``ledger.availability``):
             which updates its committee held, so which ones the round counts.
     """
@@ -170,6 +187,7 @@ class RoundLineage:
     disagreements: tuple[str, ...]
     dispute: tuple[int, int, int] = (0, 0, 0)
     attestations: tuple[Attestation, ...] = ()
+    cohort: Cohort | None = None
 
     @property
     def record(self) -> FinalizedRecord:

@@ -20,7 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--workdir", default="demo-work", metavar="DIR",
                       help="where chain state, deployment, store, keys and logs go "
                            "(default: %(default)s; must not hold an earlier demo)")
-    demo.add_argument("--participants", type=int, default=9, help="shops (regions), 1..9")
+    demo.add_argument("--participants", type=int, default=9,
+                      help="shops: 1..9 regions with the natural split, any number otherwise")
+    demo.add_argument("--partition", default="natural",
+                      choices=("natural", "iid", "dirichlet", "shards"),
+                      help="how the sessions are split among shops (default: by Region)")
+    demo.add_argument("--cohort", type=int, default=0, metavar="K",
+                      help="client sampling: only K drawn shops train each round (0: all)")
     demo.add_argument("--rounds", type=int, default=10)
     demo.add_argument("--aggregation", default="fedavg")
     add_options(demo, ["ipfs"])
@@ -40,8 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 class _ProgressView:
     """One line per change: round, phase, submissions, committee votes, accuracy."""
 
-    def __init__(self, participants: int, rounds: int, quorum: int) -> None:
+    def __init__(self, participants: int, rounds: int, quorum: int, trainers: int) -> None:
         self.participants, self.rounds, self.quorum = participants, rounds, quorum
+        self.trainers = trainers  # per round: every shop, or the cohort
         self.last = ""
         self.accuracy: dict[int, float] = {}
 
@@ -50,7 +57,7 @@ class _ProgressView:
         acc = self.accuracy.get(progress.finalized)
         line = (f"round {min(s.round, self.rounds):>2}/{self.rounds} attempt {s.attempt} "
                 f"{s.phase.name:<9} members {progress.members}/{self.participants} "
-                f"updates {s.submissions}/{self.participants} "
+                f"updates {s.submissions}/{self.trainers} "
                 f"commits {progress.commits} reveals {progress.reveals} "
                 f"finalized {progress.finalized}"
                 + (f" acc {acc:.4f}" if acc is not None else ""))
@@ -80,8 +87,8 @@ def _demo(args: argparse.Namespace) -> int:
         _remove_earlier_demo(Path(args.workdir))
     config = DemoConfig(workdir=Path(args.workdir), participants=args.participants,
                         rounds=args.rounds, aggregation=args.aggregation, ipfs=args.ipfs,
-                        ipfs_per_node=args.ipfs_per_node,
-                        privacy=args.privacy, dp=dp_settings(args, args.rounds))
+                        ipfs_per_node=args.ipfs_per_node, cohort=args.cohort,
+                        partition=args.partition, privacy=args.privacy, dp=dp_settings(args, args.rounds))
     started = time.monotonic()
     print(f"fedledger demo: {config.participants} shops, {config.rounds} rounds, "
           f"privacy {config.privacy}{' + DP' if config.dp else ''}, "
@@ -90,7 +97,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"anvil {run.chain.rpc_url}, FedMarket {run.deployment.market}, task "
           f"{run.posted.task}, genesis {run.posted.genesis}", flush=True)
     explorer = None if args.no_explorer else _live_explorer(run, args.explorer_port)
-    view = _ProgressView(config.participants, config.rounds, config.quorum)
+    view = _ProgressView(config.participants, config.rounds, config.quorum,
+                         min(config.cohort or config.participants, config.participants))
     manifest = None
     rounds: list[dict] = []
 

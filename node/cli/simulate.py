@@ -7,6 +7,14 @@ Examples::
     fedledger simulate --preset digits --aggregation median --attack sign_flip --attackers 0.3
     fedledger simulate --manifest task.json --csv pooled.csv --partition iid --clients 5
     fedledger simulate --preset shoppers --write-shards shards/   # one CSV per participant
+    fedledger simulate --preset shoppers --cohort 4               # 4 of the 9 shops per round
+    fedledger simulate --preset shoppers --cohort 4 --cohort-seed 0x9d6a... --cohort-seed ...
+                                                                  # the chain's draws, round by round
+
+With ``--cohort K`` each round trains only K participants, drawn the way the contract draws a
+task's cohort (``ledger.cohort``, participants in join order). The seeds are the chain's
+``CohortDrawn`` seeds when given, else derived from the manifest seed. To replay a chain run,
+give its seeds and ``--join-order`` (the client ids in the order they joined on chain).
 """
 
 from __future__ import annotations
@@ -49,6 +57,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--aggregation", choices=AGGREGATION_RULES, help="override the rule")
     p.add_argument("--attack", choices=ATTACK_KINDS)
     p.add_argument("--attackers", type=float, default=0.0, help="fraction of attackers")
+    p.add_argument("--cohort", type=int, default=0, metavar="K",
+                   help="train only K drawn participants per round (0: all)")
+    p.add_argument("--cohort-seed", action="append", default=[], metavar="HEX",
+                   help="round r's 32-byte cohort seed (repeat, in round order)")
+    p.add_argument("--join-order", metavar="ID,ID,...",
+                   help="the participants' client ids in on-chain join order (cohort indices)")
     p.add_argument("--log", type=Path, help="write the JSON log here")
     p.add_argument("--write-shards", type=Path, metavar="DIR",
                    help="write each participant's rows to DIR/<id>.csv and exit")
@@ -79,6 +93,47 @@ def _setup(args: argparse.Namespace, manifest: TaskManifest) -> SimulationSetup:
     return SimulationSetup(partition=partition, column=args.column, n_clients=args.clients,
                            alpha=args.alpha, shards_per_client=args.shards, csv_path=args.csv,
                            attack=args.attack, attacker_fraction=args.attackers)
+
+
+def _cohort(args: argparse.Namespace, manifest: TaskManifest, n_clients: int):
+    """The run's cohort draw (None: everyone trains every round)."""
+    from node.cli.errors import CliError
+    from node.seeds import derive_seed
+    from node.sim.simulate import sampled_cohorts
+
+    if args.cohort < 0:
+        raise CliError(f"simulate: --cohort must be >= 0, not {args.cohort}")
+    if args.cohort == 0:
+        if args.cohort_seed:
+            raise CliError("simulate: --cohort-seed needs --cohort K")
+        return None
+    try:
+        given = [bytes.fromhex(h.removeprefix("0x")) for h in args.cohort_seed]
+    except ValueError as err:
+        raise CliError(f"simulate: a --cohort-seed is not hex: {err}") from err
+    if any(len(seed) != 32 for seed in given):
+        raise CliError("simulate: a --cohort-seed is 32 bytes (64 hex digits)")
+    if given and len(given) != manifest.rounds:
+        raise CliError(f"simulate: {len(given)} --cohort-seed values for {manifest.rounds} rounds")
+
+    def seed_of(round_index: int) -> bytes:
+        if given:
+            return given[round_index - 1]
+        return derive_seed(manifest.seed, "cohort", round_index).to_bytes(32, "big")
+
+    return sampled_cohorts(n_clients, args.cohort, seed_of)
+
+
+def _in_join_order(clients: list, join_order: str | None) -> list:
+    from node.cli.errors import CliError
+
+    if join_order is None:
+        return clients
+    by_id = {c.client_id: c for c in clients}
+    order = join_order.split(",")
+    if sorted(order) != sorted(by_id):
+        raise CliError(f"simulate: --join-order must name each of {sorted(by_id)} once")
+    return [by_id[i] for i in order]
 
 
 def _progress(total: int, enabled: bool):
@@ -112,14 +167,15 @@ def run(args: argparse.Namespace) -> int:
             for cid, path in write_shards(table, parts, args.write_shards).items():
                 print(f"{cid} {len(parts[cid])} rows -> {path}")
             return 0
-        clients = build_clients(manifest, setup)
+        clients = _in_join_order(build_clients(manifest, setup), args.join_order)
         attacks = choose_attackers(manifest, setup, [c.client_id for c in clients])
         print(f"task: {manifest.architecture} on {manifest.dataset}, {len(clients)} participants "
               f"({setup.partition}), rule {manifest.aggregation}, {manifest.rounds} rounds"
               + (f", attackers {sorted(attacks)} ({setup.attack})" if attacks else ""),
               file=sys.stderr)
         result = run_simulation(manifest, clients, attacks=attacks,
-                                on_round=_progress(manifest.rounds, not args.quiet))
+                                on_round=_progress(manifest.rounds, not args.quiet),
+                                cohort=_cohort(args, manifest, len(clients)))
     except OSError as err:  # an unreadable manifest or CSV: the user's to fix
         raise CliError(f"simulate: {err}") from err
     if args.log is not None:

@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--stake-eth", type=float, default=None)
     create.add_argument("--max-participants", type=int, default=64)
     create.add_argument("--min-submissions", type=int, default=1)
+    create.add_argument("--cohort", type=int, default=0, metavar="K",
+                        help="client sampling: only K members, drawn on chain each round, "
+                             "train in it (default 0: all)")
     create.add_argument("--committee-fee-eth", type=float, default=0.0)
     create.add_argument("--seed", type=int, default=None)
     add_privacy_args(create)
@@ -79,7 +82,7 @@ def _create(args: argparse.Namespace) -> int:
     manifest = preset_manifest(args.preset, privacy=args.privacy, dp=dp, **overrides)
     terms = TaskTerms(bounty=_wei(args.bounty_eth), max_participants=args.max_participants,
                       min_submissions=args.min_submissions, join_duration=args.join_seconds,
-                      committee_fee=_wei(args.committee_fee_eth))
+                      committee_fee=_wei(args.committee_fee_eth), cohort_size=args.cohort)
     _, market, store = open_ledger(args, create_store=True)
     with store:
         posted = post_task(market, store, manifest, terms, sender=load_key(args))

@@ -52,6 +52,7 @@ from node.errors import NodeError
 from node.requester.post import PostedTask, TaskTerms, post_task
 from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
 from node.runtime.keystore import PASSWORD_ENV, write_keystore
+from node.seeds import derive_seed
 
 __all__ = ["DEMO_PASSWORD", "HELD_OUT_FILE", "REQUESTER_NODE", "DemoConfig", "DemoRun",
            "NodeProcess", "write_held_out"]
@@ -96,6 +97,11 @@ class DemoConfig:
     # by newHeads). Polling stays the default: on the dev chain waking per block measured no
     # faster (1.01x s/round) and read the chain twice as much (bench/results/round_wake.json).
     wake: str = "poll"
+    # Client sampling: only `cohort` drawn members train each round (0: all of them).
+    cohort: int = 0
+    # How the shoppers' sessions are split: "natural" (one shop per Region, at most 9) or a
+    # synthetic split into `participants` shops ("iid", "dirichlet", "shards").
+    partition: str = "natural"
 
 
 @dataclass
@@ -167,21 +173,22 @@ class DemoRun:
                                    privacy=config.privacy, dp=config.dp,
                                    **distributed_schedule(
                                        config.dp, PRESETS[config.preset]["max_samples"]))
-        setup = DataSplit(partition="natural", column="Region")
+        setup = DataSplit(partition=config.partition, column="Region",
+                          n_clients=config.participants)
         clients = build_clients(manifest, setup)
         if not 1 <= config.participants <= len(clients):
             raise NodeError(f"--participants must be 1..{len(clients)}")
         clients = clients[:config.participants]
         table, schema = load_pooled(manifest, setup)
-        parts = partition_rows(table, schema, setup, seed=0)  # natural split: seed unused
+        parts = partition_rows(table, schema, setup, derive_seed(manifest.seed, "partition"))
         shards = write_shards(table, {c.client_id: parts[c.client_id] for c in clients},
                               workdir / "data")
         write_held_out(table, {c.client_id: parts[c.client_id] for c in clients}, manifest,
                        workdir / HELD_OUT_FILE)
+        trainers = min(config.cohort or config.participants, config.participants)
         terms = TaskTerms(bounty=config.bounty_wei, max_participants=config.participants,
-                          max_retries=config.max_retries,
-                          min_submissions=max(1, config.participants // 2),
-                          join_duration=600)
+                          max_retries=config.max_retries, min_submissions=max(1, trainers // 2),
+                          join_duration=600, cohort_size=config.cohort)
         posted = post_task(market, store, manifest, terms, sender=requester)
         run = cls(config, chain, deployment, market, store, posted, clients, swarm=swarm)
         for index, (client, account) in enumerate(zip(clients, chain.accounts[1:]), 1):

@@ -8,6 +8,9 @@ clock to the end of the phase with ``evm_increaseTime``. Nodes do not know it ex
 they still read the phase from the chain, and the contract still enforces every window.
 It only works where the chain accepts dev RPCs (anvil, py-evm), never on a real network.
 
+In the train window it waits for every running member drawn to train (all of them, or the
+round's cohort once drawn).
+
 In the attest window the keeper waits for every running seat holder's availability bitmap
 (``ledger.availability``), and ends it once all are in.
 
@@ -26,8 +29,9 @@ from dataclasses import dataclass
 from ledger.availability import attestations, not_counted
 from ledger.chain.backend import ChainBackend
 from ledger.cid import Cid
+from ledger.cohort import cohort_members
 from ledger.market import FedMarket
-from ledger.market_types import Phase, RoundState, result_hash
+from ledger.market_types import Phase, RoundState, TaskParams, result_hash
 from ledger.seed_reveals import SeedReveals, recovery_window
 
 __all__ = ["RoundProgress", "TimeKeeper"]
@@ -75,7 +79,7 @@ class TimeKeeper:
         self.window_seconds = window_seconds
         self._last_signature: tuple | None = None
         self._last_change = time.monotonic()
-        self._quorum_cache: int | None = None
+        self._params_cache: TaskParams | None = None
 
     def progress(self) -> RoundProgress:
         state = self.market.round_state(self.task)
@@ -109,10 +113,24 @@ class TimeKeeper:
                     for r in self.seed_reveals.reveals(self.task, s.round, s.attempt)}
         return submitters & live <= revealed
 
+    def _params(self) -> TaskParams:
+        if self._params_cache is None:
+            self._params_cache = self.market.task_info(self.task).params
+        return self._params_cache
+
     def _quorum(self) -> int:
-        if self._quorum_cache is None:
-            self._quorum_cache = self.market.task_info(self.task).params.quorum
-        return self._quorum_cache
+        return self._params().quorum
+
+    def _trainers(self, s: RoundState) -> set[str] | None:
+        """Who trains in the round (lower-case): every member, or the drawn cohort (None: not
+        drawn yet)."""
+        members = self.market.members(self.task)
+        k = self._params().cohort_size
+        if k == 0:
+            return {m.lower() for m in members}
+        if s.cohort_seed == bytes(32):
+            return None
+        return {m.lower() for m in cohort_members(s.cohort_seed, members, k)}
 
     def _votes(self, round_: int, attempt: int) -> tuple[int, int]:
         contract = self.market.contract
@@ -128,7 +146,8 @@ class TimeKeeper:
         if s.phase == Phase.PENDING and s.round == 1:
             return p.members >= len(live)
         if s.phase == Phase.TRAIN:
-            return s.submissions >= len(live)
+            trainers = self._trainers(s)
+            return trainers is not None and s.submissions >= len(trainers & live)
         if s.phase == Phase.ATTEST:
             if s.seed == bytes(32):
                 return False  # nobody locked the seed yet: nobody knows the committee

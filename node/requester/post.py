@@ -11,6 +11,7 @@ from ledger.manifest import TaskManifest
 from ledger.market import FedMarket
 from ledger.market_types import ETH, TaskParams
 from ledger.store import ContentStore
+from node.errors import NodeError
 from node.learning.task import genesis_model_bytes
 
 __all__ = ["PostedTask", "TaskTerms", "post_task"]
@@ -24,7 +25,8 @@ class TaskTerms:
     ``challenge_duration`` the window after each round's reveal in which its result can be
     challenged (the next round waits for it), ``claim_duration`` how long rewards stay
     claimable once the task ended. ``challenge_bond`` None: the manifest's stake;
-    ``dispute_size`` None: 2 x committee + 1 seats (at most 63).
+    ``dispute_size`` None: 2 x committee + 1 seats (at most 63). ``cohort_size`` K > 0: only K
+    members, drawn on chain each round, train in it (client sampling; 0: every member).
     """
 
     bounty: int
@@ -39,6 +41,7 @@ class TaskTerms:
     dispute_size: int | None = None
     max_retries: int = 2
     token: str = ETH
+    cohort_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,13 @@ def post_task(market: FedMarket, store: ContentStore, manifest: TaskManifest,
     what a node reads from the manifest and what the contract enforces cannot disagree.
 
     Raises:
+        NodeError: a secure task with a cohort (pairwise masks need every member's update).
         ContentError: the store refused the content.
         ContractCustomError: the contract rejected the parameters (e.g. FedMarketBadQuorum).
     """
+    if terms.cohort_size and manifest.privacy == "secure":
+        raise NodeError("secure aggregation over a sampled cohort is not supported: "
+                        "post a secure task without a cohort")
     manifest_cid = store.put(manifest.to_json_bytes())
     genesis_cid = store.put(genesis_model_bytes(manifest))
     store.pin(manifest_cid)
@@ -74,7 +81,7 @@ def post_task(market: FedMarket, store: ContentStore, manifest: TaskManifest,
         challenge_duration=terms.challenge_duration, claim_duration=terms.claim_duration,
         min_stake=manifest.stake, slash_bps=terms.slash_bps, committee_fee=terms.committee_fee,
         challenge_bond=manifest.stake if terms.challenge_bond is None else terms.challenge_bond,
-        max_retries=terms.max_retries, token=terms.token,
+        max_retries=terms.max_retries, token=terms.token, cohort_size=terms.cohort_size,
     )
     task = market.create_task(params, sender=sender)
     return PostedTask(task=task, manifest=manifest_cid, genesis=genesis_cid)

@@ -4,12 +4,9 @@ A node keeps no state that matters beyond a cache. Every decision is read from t
 on each poll (``roundState`` and the node's own ``member`` record), so a node killed at
 any moment and restarted picks up where the chain says it is:
 
-* it submits only if its ``lastSubmittedRound`` is behind the current round, and its
-  update for a round is a deterministic function of the parent model, its data and the
-  task seed, so a resubmission after a crash between ``put`` and ``submitUpdate`` is
-  the very same CID;
-* its commit salt is derived from its key, task, round and attempt, so after a restart it
-  can still open the commitment it made before;
+* it submits only if its ``lastSubmittedRound`` is behind the current round, and its update
+  is a deterministic function of parent, data and task seed (a resubmission is the same CID);
+* its commit salt derives from its key, task, round and attempt (reopenable after a restart);
 * claims (``node.runtime.payouts``) are checked against the contract's claimed bitmap, and
   made only once the round's challenge window closed (or its dispute was resolved); the stake
   is withdrawn only once every round's claim is decided.
@@ -20,11 +17,10 @@ chain's result challenges it (bond) while the window is open; dispute seat holde
 reveal their recomputation; anyone resolves an ended dispute; with a committee fee, a node
 settles its own vote to be credited.
 
-Privacy (``node.runtime.private_update``, ``node.runtime.secure_participant``): with ``dp`` in the manifest
-the update is clipped and noised with a secret derived from the account key, and the
-epsilon spent so far is logged and written into the update's metadata; in a ``secure``
-task the update is masked, survivors reveal their seeds with dropped members in the
-recovery window, and a committee member commits only once the recovery is complete.
+Privacy (``node.runtime.private_update``, ``node.runtime.secure_participant``): ``dp`` clips and
+noises the update with a key-derived secret (epsilon logged and in the update's metadata); a
+``secure`` task masks it and survivors reveal seeds with dropped members. Sampling
+(``node.runtime.sampling``): with a cohort, only the round's drawn members train.
 
 A transaction that reverts (the phase moved on, someone else's state changed) is logged
 with its decoded custom error and the node carries on with the next poll.
@@ -58,6 +54,7 @@ from node.runtime.disputes import DisputeDuties
 from node.runtime.holdings import Holdings
 from node.runtime.payouts import Payouts
 from node.runtime.private_update import dp_secret, private_payload, record_noise_key
+from node.runtime.sampling import Sampling
 from node.runtime.secure_participant import SecureSteps
 
 __all__ = ["NodeSummary", "Participant"]
@@ -79,6 +76,7 @@ class NodeSummary:
     errors: list[str] = field(default_factory=list)
     epsilons: dict[int, float] = field(default_factory=dict)
     seed_reveals: list[tuple[int, int]] = field(default_factory=list)
+    sat_out: list[int] = field(default_factory=list)  # rounds whose cohort did not draw it
 
 
 class Participant:
@@ -124,6 +122,7 @@ class Participant:
         self.disputes = DisputeDuties(self)
         self.payouts = Payouts(self)
         self.holdings = Holdings(self, keep_rounds=keep_rounds)
+        self.sampling = Sampling(self)
 
     # ------------------------------------------------------------------ helpers
 
@@ -189,6 +188,7 @@ class Participant:
     # ------------------------------------------------------------------ actions
 
     def _join(self) -> str:
+        self.sampling.check_supported()
         self.market.join(self.task, agreement_public_key(self.account), sender=self.account)
         return f"joined with stake {self.view.params.min_stake}"
 
@@ -292,7 +292,11 @@ class Participant:
                 return self._reveal(me.vote_round, me.vote_attempt, entry.parent)
         if (state.phase == Phase.TRAIN and me.last_submitted_round != state.round
                 and state.round not in self._withheld):
-            return self._submit(state)
+            drew = self.sampling.draw(state)
+            if drew is not None:
+                return drew
+            if self.sampling.trains(state):
+                return self._submit(state)
         secure = self.secure
         if secure is not None and state.phase == Phase.COMMIT \
                 and me.last_submitted_round == state.round:

@@ -7,8 +7,9 @@ Every step is a function of bytes and the manifest, exactly what a node sees:
 * aggregation: ``node.aggregation.round.aggregate_round`` (decode, validate, order by CID,
   aggregate, encode), the same call a committee member makes.
 
-``run_simulation`` strings these together for all rounds and participants, evaluates the
-global model after each round, and records a JSON-ready log.
+``run_simulation`` strings these together for all rounds and participants (or, with a cohort,
+each round's drawn participants: ``sampled_cohorts``, the chain's draw), evaluates the global
+model after each round, and records a JSON-ready log.
 """
 
 from __future__ import annotations
@@ -28,15 +29,30 @@ from node.sim.attacks import Attack, flip_labels, scale_delta
 
 __all__ = [
     "AggregateFn",
+    "CohortFn",
     "SimulationResult",
     "model_cid",
     "run_simulation",
+    "sampled_cohorts",
     "simulated_update_bytes",
 ]
 
 AggregateFn = Callable[..., Any]
 """``node.aggregation.round.aggregate_round``'s signature: (parent_bytes, payloads, *, layout,
 rule, rule_params, max_samples, round_index, scoring) -> ``RoundResult``."""
+
+
+CohortFn = Callable[[int], Sequence[int]]
+"""round -> the indices (into the clients, in join order) of that round's trainers."""
+
+
+def sampled_cohorts(n_clients: int, size: int, seed_of: Callable[[int], bytes]) -> CohortFn:
+    """Each round's cohort of ``size`` of ``n_clients``, drawn from ``seed_of(round)`` exactly as
+    the contract draws it (``ledger.cohort``): pass the chain's ``CohortDrawn`` seeds to replay a
+    chain run, or any seeds to study sampling."""
+    from ledger.cohort import cohort_indices
+
+    return lambda round_index: sorted(cohort_indices(seed_of(round_index), n_clients, size))
 
 
 def model_cid(data: bytes) -> str:
@@ -84,8 +100,9 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
                    aggregate: AggregateFn | None = None,
                    on_round: Callable[[dict[str, Any]], None] | None = None,
                    evaluate_every: int = 1,
-                   noise_key: Callable[[str, int], int] | None = None) -> SimulationResult:
-    """Runs ``manifest.rounds`` rounds with every client taking part in each.
+                   noise_key: Callable[[str, int], int] | None = None,
+                   cohort: CohortFn | None = None) -> SimulationResult:
+    """Runs ``manifest.rounds`` rounds with every client (or each round's cohort) taking part.
 
     Args:
         manifest: the task.
@@ -95,6 +112,7 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
         on_round: called with each round's log entry (progress display).
         evaluate_every: evaluate the global model every this many rounds (and last).
         noise_key: ``(client id, round) -> secret noise key``, for record-level DP.
+        cohort: which clients train in each round (``sampled_cohorts``; None: all of them).
 
     Raises:
         NodeError: duplicate client ids or no clients.
@@ -113,11 +131,12 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
                               genesis_cid=model_cid(model_bytes))
     for round_index in range(1, manifest.rounds + 1):
         started = time.perf_counter()
+        trainers = list(clients) if cohort is None else [clients[i] for i in cohort(round_index)]
         payloads = [simulated_update_bytes(manifest, model_bytes, c, round_index,
                                            attack=attacks.get(c.client_id),
                                            noise_key=None if noise_key is None
                                            else noise_key(c.client_id, round_index))
-                    for c in clients]
+                    for c in trainers]
         outcome = aggregate(model_bytes, payloads, content_key=cid_str, layout=layout, rule=manifest.aggregation,
                             rule_params=manifest.aggregation_params,
                             max_samples=manifest.max_samples, round_index=round_index,
@@ -128,7 +147,8 @@ def run_simulation(manifest: TaskManifest, clients: Sequence[ClientData], *,
             "model_cid": model_cid(model_bytes),
             "accepted": len(outcome.accepted),
             "rejected": len(outcome.rejected),
-            "scores": {clients[i].client_id: score for i, score in enumerate(outcome.scores)},
+            "trainers": [c.client_id for c in trainers],
+            "scores": {trainers[i].client_id: score for i, score in enumerate(outcome.scores)},
             "seconds": round(time.perf_counter() - started, 3),
         }
         if round_index % evaluate_every == 0 or round_index == manifest.rounds:

@@ -24,11 +24,12 @@ MAX_RETRIES = 6
 @contextmanager
 def demo_run(workdir: Path, *, participants: int = 3, rounds: int = 3, ipfs: str | None = None,
              ipfs_per_node: bool = False, keep_rounds: int | None = None, launch: bool = True,
-             stall_seconds: float = STALL_SECONDS) -> Iterator[DemoRun]:
+             stall_seconds: float = STALL_SECONDS, cohort: int = 0,
+             partition: str = "natural") -> Iterator[DemoRun]:
     run = DemoRun.start(DemoConfig(workdir=workdir, participants=participants, rounds=rounds,
                                    ipfs=ipfs, ipfs_per_node=ipfs_per_node, keep_rounds=keep_rounds,
                                    stall_seconds=stall_seconds, timeout=420.0,
-                                   max_retries=MAX_RETRIES),
+                                   max_retries=MAX_RETRIES, cohort=cohort, partition=partition),
                         launch=launch)
     try:
         yield run
