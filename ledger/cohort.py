@@ -19,7 +19,8 @@ from eth_utils import keccak
 
 from ledger.errors import LedgerError
 
-__all__ = ["CohortError", "cohort_indices", "cohort_members", "in_cohort", "position"]
+__all__ = ["FEISTEL_ROUNDS", "CohortError", "cohort_indices", "cohort_members", "in_cohort",
+           "position"]
 
 FEISTEL_ROUNDS = 4
 

@@ -17,6 +17,7 @@ from ledger.market_types import TaskParams, Update
 __all__ = [
     "ChainCid",
     "Claim",
+    "Cohort",
     "Fee",
     "FinalizedRecord",
     "ModelLocation",

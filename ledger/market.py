@@ -6,13 +6,11 @@
     state = market.round_state(task)                     # what to do now
     market.submit_update(task, state.round, update_cid, 600, sender=alice)
 
-Protocol summary (see ``contracts/market/*.sol`` NatSpec): each attempt of a round has a train,
-commit and reveal window derived from block timestamps; ``round_state`` says which one is open.
-In the commit window anyone locks the attempt's seed (``lock_seed``); a member's seats are then
-``seats_of`` (off chain: ``ledger.committee.seats_in``). A finalized round can be challenged until
-its window closes; nothing of it is payable before. The market is four contracts (FedMarket and
-the modules it delegates to); this client deploys them and speaks to FedMarket with their merged
-ABI. Reverts raise the custom error's class (``ledger.chain.custom_error("FedMarketWrongPhase")``).
+Protocol (``contracts/market/*.sol`` NatSpec): ``round_state`` says which window of the round's
+attempt is open; anyone draws a sampled task's cohort in the train window (``draw_cohort``) and
+locks the attempt's seed after it (``lock_seed``: ``seats_of``, ``ledger.committee``). A finalized
+round can be challenged until its window closes; nothing of it is payable before. Four contracts
+(FedMarket and its modules) share one merged ABI here; reverts raise the custom error's class.
 """
 
 from __future__ import annotations
@@ -47,9 +45,8 @@ from ledger.market_types import (
 __all__ = ["CONTRACT_NAME", "LOCK_GAS_LIMIT", "REVEAL_GAS_LIMIT", "FedMarket"]
 
 LOCK_GAS_LIMIT = 150_000
-"""Covers ``lockSeed`` (the first lock of a round prepares three record slots, ~110k) and
-``lockDisputeSeed``. Fixed, not estimated: whether this call or a peer's locks first changes
-its cost between the estimate and the block."""
+"""Covers ``lockSeed`` (~110k: a round's first lock prepares three slots), ``lockDisputeSeed``
+and ``drawCohort``. Fixed, not estimated: who draws first changes the cost after an estimate."""
 REVEAL_GAS_LIMIT = 200_000
 """Covers any reveal: the finalizing one writes three pre-initialised slots (~70k in all)."""
 _ERC20_ABI_ARTIFACT = "TestToken"  # a plain OpenZeppelin ERC20: its ABI covers approve/balanceOf
@@ -72,11 +69,7 @@ class FedMarket:
 
     @classmethod
     def deploy(cls, chain: ChainBackend | Web3, *, sender: LocalAccount) -> FedMarket:
-        """Deploy the modules (views first) and the market on top of them.
-
-        Raises:
-            TransactionReverted: deployment failed.
-        """
+        """Deploy the modules (views first), then the market (TransactionReverted: it failed)."""
         views = Contract.deploy(chain, "FedMarketViews", sender=sender)
         disputes = Contract.deploy(chain, "FedMarketDisputes", views.address, sender=sender)
         lifecycle = Contract.deploy(chain, "FedMarketLifecycle", disputes.address, sender=sender)

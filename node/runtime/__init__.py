@@ -4,6 +4,7 @@
 * ``disputes``: the v2 duties after a round finalizes (challenge, dispute votes, fee).
 * ``holdings``: the availability duty (fetch, verify, pin, attest the round's updates).
 * ``payouts``: claiming settled rounds' rewards, then withdrawing the stake.
+* ``sampling``: drawing a round's cohort, and training only when drawn (client sampling).
 * ``committee``: recomputing a round from chain data (what a committee member reveals).
 * ``private_update``: DP and masking applied to a participant's update.
 * ``secure_participant``: the secure-mode inputs a node reads and writes (masks, reveals).
@@ -15,4 +16,4 @@ Layer: wires ``learning``/``aggregation``/``privacy`` to ``ledger``.
 """
 
 __all__ = ["committee", "disputes", "holdings", "keystore", "participant", "payouts",
-           "personal_model", "private_update", "secure_participant", "status"]
+           "personal_model", "private_update", "sampling", "secure_participant", "status"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from ledger.audit import audit_task
 from ledger.local_store import LocalStore
 from ledger.market import FedMarket
-from tests.contracts.test_market_cohort import drawn, sampled_env
 from tests.contracts.market_scenario import goto, play_round
+from tests.contracts.test_market_cohort import drawn, sampled_env
 from tests.fixtures_audit import LyingContract, with_args
 
 FORGED = bytes.fromhex("aa" * 32)
@@ -25,18 +25,18 @@ def _played(chain):
     goto(env.chain, env.market.round_state(env.task).attempt_start)
     _, inside, _ = drawn(env)
     play_round(env, submitters=inside)
-    return env, inside
+    return env
 
 
 def test_an_honest_draw_passes(anvil_chain, tmp_path):
-    env, inside = _played(anvil_chain)
+    env = _played(anvil_chain)
     [(passed, round_, detail)] = _cohort_checks(audit_task(env.market, LocalStore(tmp_path), env.task))
     assert (passed, round_) == (True, 1)
     assert detail.startswith("3 updates, all from the 3 members drawn")
 
 
 def test_a_forged_seed_in_the_event_disagrees_with_the_view(anvil_chain, tmp_path):
-    env, _ = _played(anvil_chain)
+    env = _played(anvil_chain)
 
     def forge(name, events):
         return [with_args(e, seed=FORGED) for e in events] if name == "CohortDrawn" else events
@@ -49,7 +49,7 @@ def test_a_forged_seed_in_the_event_disagrees_with_the_view(anvil_chain, tmp_pat
 
 
 def test_a_consistent_lie_about_the_seed_still_shows_outsiders(anvil_chain, tmp_path):
-    env, inside = _played(anvil_chain)
+    env = _played(anvil_chain)
 
     def forge_events(name, events):
         return [with_args(e, seed=FORGED) for e in events] if name == "CohortDrawn" else events
@@ -65,7 +65,7 @@ def test_a_consistent_lie_about_the_seed_still_shows_outsiders(anvil_chain, tmp_
 
 
 def test_a_hidden_draw_fails(anvil_chain, tmp_path):
-    env, _ = _played(anvil_chain)
+    env = _played(anvil_chain)
     lying = FedMarket(LyingContract(
         env.market.contract, edit_events=lambda name, ev: [] if name == "CohortDrawn" else ev))
     [(passed, _, detail)] = _cohort_checks(audit_task(lying, LocalStore(tmp_path), env.task))
