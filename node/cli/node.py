@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 
 from node.cli.errors import UsageError
@@ -63,6 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     from ledger.task_view import load_task
     from node.data.datasets import load_participant_csv
     from node.data.schemas import schema_of
+    from node.runtime.node_home import record_checked
     from node.runtime.participant import Participant
 
     if args.keep_rounds is not None and args.keep_rounds < 1:
@@ -87,6 +89,7 @@ def _run(args: argparse.Namespace) -> int:
         node = Participant(market, store, account, task=args.task, data=data,
                            client_id=client_id, update_hook=hook, seed_reveals=reveals,
                            keep_rounds=args.keep_rounds)
+        node.disputes.on_checked = partial(record_checked, args.home, args.task)
         logging.getLogger("fedledger.node").info(
             "participant %s on task %d with %d training rows", account.address,
             args.task, len(data.train))

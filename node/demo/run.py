@@ -52,6 +52,7 @@ from node.errors import NodeError
 from node.requester.post import PostedTask, TaskTerms, post_task
 from node.requester.presets import PRESETS, distributed_schedule, preset_manifest
 from node.runtime.keystore import PASSWORD_ENV, write_keystore
+from node.runtime.node_home import read_checked
 from node.seeds import derive_seed
 
 __all__ = ["DEMO_PASSWORD", "HELD_OUT_FILE", "REQUESTER_NODE", "DemoConfig", "DemoRun",
@@ -234,6 +235,12 @@ class DemoRun:
             process.kill()
             process.wait()
 
+    def checked_rounds(self) -> dict[str, int]:
+        """The last round each running node reports checked (its ``--home`` record)."""
+        return {n.account.address: read_checked(self.config.workdir / "nodes" / n.client_id,
+                                                 self.posted.task)
+                for n in self.nodes if n.process is not None and n.process.poll() is None}
+
     def live_addresses(self) -> set[str]:
         return {n.account.address for n in self.nodes
                 if n.process is not None and n.process.poll() is None}
@@ -248,7 +255,7 @@ class DemoRun:
                    if self.config.privacy == "secure" else None)
         keeper = TimeKeeper(self.chain, self.market, self.posted.task,
                             live=self.live_addresses, stall_seconds=self.config.stall_seconds,
-                            seed_reveals=reveals,
+                            seed_reveals=reveals, checked=self.checked_rounds,
                             min_survivors=self.config.dp.noise_shares if self.config.dp else 1)
         deadline = time.monotonic() + self.config.timeout
         heads = NewHeads(self.chain.rpc_url) if self.config.wake == "blocks" else None

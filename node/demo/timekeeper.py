@@ -59,8 +59,11 @@ class TimeKeeper:
         task: the task to watch.
         live: returns the addresses of the participants whose processes are running.
         stall_seconds: wall seconds without any change before the phase is ended anyway.
-        window_seconds: wall seconds a challenge window stays open at least (nodes poll in
-            it, recompute the round and challenge a wrong result).
+        window_seconds: wall seconds a challenge window stays open at most while waiting for
+            ``checked`` (nodes recompute the round in it and challenge a wrong result); without
+            ``checked``, at least.
+        checked: returns, per participant address, the last round its node reports checked
+            (``node.runtime.node_home``): the window ends once every running node checked.
         seed_reveals: the SeedReveals contract, for a secure task (None: open task).
         min_survivors: the task's ``noise_shares``: with fewer submitters nobody reveals.
     """
@@ -68,7 +71,8 @@ class TimeKeeper:
     def __init__(self, chain: ChainBackend, market: FedMarket, task: int, *,
                  live: Callable[[], set[str]], stall_seconds: float = 15.0,
                  window_seconds: float = 1.5,
-                 seed_reveals: SeedReveals | None = None, min_survivors: int = 1) -> None:
+                 seed_reveals: SeedReveals | None = None, min_survivors: int = 1,
+                 checked: Callable[[], dict[str, int]] | None = None) -> None:
         self.chain = chain
         self.market = market
         self.task = task
@@ -77,6 +81,7 @@ class TimeKeeper:
         self.min_survivors = min_survivors
         self.stall_seconds = stall_seconds
         self.window_seconds = window_seconds
+        self.checked = checked
         self._last_signature: tuple | None = None
         self._last_change = time.monotonic()
         self._params_cache: TaskParams | None = None
@@ -91,7 +96,7 @@ class TimeKeeper:
             attested = len(attestations(self.market, self.task, state.round, state.attempt))
         return RoundProgress(state=state, members=len(self.market.members(self.task)),
                              commits=votes[0], reveals=votes[1],
-                             finalized=len(self.market.lineage(self.task)), seed_reveals=seeds,
+                             finalized=state.round - 1, seed_reveals=seeds,
                              attestations=attested)
 
     def _in_recovery(self, s: RoundState) -> bool:
@@ -167,7 +172,14 @@ class TimeKeeper:
             # every node gets a few polls to recompute the round and challenge it.
             previous = self.market.finalized_round(self.task, s.round - 1)
             commits, reveals = self._votes(s.round - 1, previous.attempt)
-            return reveals >= commits and time.monotonic() - self._last_change >= self.window_seconds
+            if reveals < commits:
+                return False
+            if time.monotonic() - self._last_change >= self.window_seconds:
+                return True
+            if self.checked is None:
+                return False
+            marks = {a.lower(): r for a, r in self.checked().items()}
+            return all(marks.get(a, 0) >= s.round - 1 for a in live)
         if s.phase == Phase.DISPUTED:
             return self._dispute_acted(s.round - 1, live)
         if s.phase == Phase.REVEAL:

@@ -10,10 +10,11 @@
 * ``secure_participant``: the secure-mode inputs a node reads and writes (masks, reveals).
 * ``keystore``: where the signing key comes from (keystore or environment).
 * ``personal_model``: the personal model a node keeps when a task ends (never uploaded).
+* ``node_home``: the node's own directory (its personal model, the last round it checked).
 * ``status``: a member's standing (``node status``), with what it may still claim.
 
 Layer: wires ``learning``/``aggregation``/``privacy`` to ``ledger``.
 """
 
-__all__ = ["committee", "disputes", "holdings", "keystore", "participant", "payouts",
+__all__ = ["committee", "disputes", "holdings", "keystore", "node_home", "participant", "payouts",
            "personal_model", "private_update", "sampling", "secure_participant", "status"]

@@ -19,6 +19,7 @@ Every duty is decided from the chain on each poll, like the rest of the node:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from eth_utils import keccak
@@ -42,13 +43,23 @@ __all__ = ["DisputeDuties"]
 
 
 class DisputeDuties:
-    """The v2 duties of one participant (see the module docstring)."""
+    """The v2 duties of one participant (see the module docstring).
+
+    ``on_checked(round)`` (optional) hears of each finalized round this node has checked: it
+    recomputed it (agreeing or challenging), or found it already challenged.
+    """
 
     def __init__(self, node: Participant) -> None:
         self.node = node
         self.challenged: list[int] = []
         self.dispute_votes: list[int] = []
         self._checked: set[int] = set()
+        self.on_checked: Callable[[int], None] | None = None
+
+    def _report_checked(self, round_: int) -> None:
+        # Only once decided: a keeper that ended the window now must not pre-empt a challenge.
+        if self.on_checked is not None:
+            self.on_checked(round_)
 
     def _now(self) -> int:
         return int(self.node.market.w3.eth.get_block("latest")["timestamp"])
@@ -74,19 +85,23 @@ class DisputeDuties:
         node, market = self.node, self.node.market
         if market.dispute(node.task, round_).state != DisputeState.NONE:
             self._checked.add(round_)
+            self._report_checked(round_)
             return None
         entry = market.finalized_round(node.task, round_)
         outcome = node.outcome(round_, entry.parent, entry.attempt)
         self._checked.add(round_)
         if (outcome.model, outcome.rewards_root) == (entry.model, entry.rewards_root):
+            self._report_checked(round_)
             return None
         if any("unavailable" in why for _, why in outcome.excluded):
+            self._report_checked(round_)
             return (f"round {round_} finalized {entry.model}, this node computed "
                     f"{outcome.model} without every update: not challenging")
         node.store.put(outcome.model_bytes)  # the dispute committee must be able to fetch it
         market.challenge(node.task, round_, outcome.model, outcome.rewards_root,
                          sender=node.account)
         self.challenged.append(round_)
+        self._report_checked(round_)
         return (f"challenged round {round_}: the chain says {entry.model}, this node "
                 f"computed {outcome.model}")
 

@@ -24,17 +24,13 @@ from node.codec.safetensors import encode_tensors
 from node.data.datasets import ClientData
 from node.learning.personalize import personalize
 from node.learning.task import model_weights
+from node.runtime.node_home import task_home
 from node.seeds import derive_seed
 
 __all__ = ["MODEL_FILE", "REPORT_FILE", "keep_personal_model", "read_report", "task_home"]
 
 MODEL_FILE = "personal-model.safetensors"
 REPORT_FILE = "personal-model.json"
-
-
-def task_home(home: str | Path, task: int) -> Path:
-    """Where a node keeps its own files of ``task``."""
-    return Path(home) / f"task-{task}"
 
 
 def keep_personal_model(market: FedMarket, store: ContentStore, view: TaskView,
