@@ -33,6 +33,7 @@ from ledger.market_types import (
     DisputeState,
     LineageEntry,
     MemberInfo,
+    NodeState,
     Phase,
     RoundState,
     TaskInfo,
@@ -251,9 +252,8 @@ class FedMarket:
         """Withdraw stake + fees - slashes once the task ended."""
         return self._tx("withdrawStake", task, sender=sender)
 
-    def claim(
-        self, task: int, round_: int, account: str, amount: int, proof: list[bytes], *, sender: LocalAccount
-    ) -> TxReceipt:
+    def claim(self, task: int, round_: int, account: str, amount: int, proof: list[bytes], *,
+              sender: LocalAccount) -> TxReceipt:
         """Claim ``account``'s reward of a finalized round with its Merkle proof."""
         return self._tx("claim", task, round_, account, amount, proof, sender=sender)
 
@@ -279,6 +279,10 @@ class FedMarket:
     def round_state(self, task: int) -> RoundState:
         """Round, attempt, phase, windows, submissions, commitment, seed and parent model now."""
         return RoundState.from_abi(self.contract.call("roundState", task))
+
+    def node_state(self, task: int, account: str) -> NodeState:
+        """Round state, ``account``'s record, whether it trains now, block time: one read."""
+        return NodeState.from_abi(self.contract.call("nodeState", task, account))
 
     def end_time(self, task: int) -> tuple[int, int]:
         """(when the task ended or 0, its claim deadline or 2**256 - 1 while it runs)."""
@@ -365,10 +369,7 @@ class FedMarket:
         return [Update.from_event(e["args"]) for e in events]
 
     def lineage(self, task: int, from_block: int = 0) -> list[LineageEntry]:
-        """Every finalized round of ``task`` rebuilt from events alone: ``TaskCreated`` (terms,
-        genesis), ``ModelFinalized`` (its update commitment from ``UpdateSubmitted``), and each
-        ``DisputeResolved`` applied (an overturn replaces
-        model and root, and so the next round's parent)."""
+        """Every finalized round from events alone (an overturn's ``DisputeResolved`` applied)."""
         [created] = self.contract.events("TaskCreated", from_block, task=task)
         params = TaskParams.from_abi(tuple(created["args"]["params"].values()))
         resolved = {int(e["args"]["round"]): e["args"]

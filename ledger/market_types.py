@@ -26,6 +26,7 @@ __all__ = [
     "DisputeState",
     "LineageEntry",
     "MemberInfo",
+    "NodeState",
     "Phase",
     "RoundState",
     "TaskInfo",
@@ -230,6 +231,32 @@ class MemberInfo:
         """Decode the struct tuple."""
         return cls(bool(t[0]), t[1], t[2], t[3], t[4], t[5], t[6], t[7], VoteState(t[8]), t[9],
                    t[10], VoteState(t[11]), t[12], bool(t[13]))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """``nodeState``: one read a node decides its next step from (state, its own record,
+    whether it may train this round, and the time of the block it was read at)."""
+
+    state: RoundState
+    member: MemberInfo
+    trains: bool
+    timestamp: int
+
+    @classmethod
+    def from_abi(cls, t: Sequence[Any]) -> NodeState:
+        """Decode the view's four return values."""
+        return cls(RoundState.from_abi(t[0]), MemberInfo.from_abi(t[1]), bool(t[2]), int(t[3]))
+
+    def round_settled(self, round_: int) -> bool:
+        """``roundSettled`` of finalized round ``round_`` at this read: its challenge window
+        closed and no dispute holds it (rounds never overlap, so the counter tells)."""
+        s = self.state
+        if round_ + 1 != s.round:
+            return round_ + 1 < s.round
+        if s.phase in (Phase.PENDING, Phase.DISPUTED, Phase.CANCELLED, Phase.NONE):
+            return False
+        return s.phase != Phase.FINISHED or self.timestamp >= s.attempt_start
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ abstract contract MarketViews is MarketBase {
     /// locked seed (zero until `lockSeed`) and parent model, at the current block time. Once
     /// Finished, `attemptStart` is when payouts open (the close of the last challenge window).
     /// @param task the task id
-    function roundState(uint256 task) external view returns (RoundState memory s) {
+    function roundState(uint256 task) public view returns (RoundState memory s) {
         Clock memory c = _loadClock(task);
         (Phase p, uint256 attempt, uint256 start) = _phaseAt(c, block.timestamp);
         s.round = c.round;
@@ -99,7 +99,7 @@ abstract contract MarketViews is MarketBase {
     /// cohort when the task samples one (false while the cohort is not drawn).
     /// @param task the task id
     /// @param account the account
-    function inCohort(uint256 task, address account) external view returns (bool) {
+    function inCohort(uint256 task, address account) public view returns (bool) {
         Clock memory c = _loadClock(task);
         uint256 index1 = _members[task][account].index1;
         if (index1 == 0) return false;
@@ -107,6 +107,18 @@ abstract contract MarketViews is MarketBase {
         bytes32 seed = _cohortSeed[task][c.round];
         if (seed == bytes32(0)) return false;
         return CohortDraw.contains(seed, index1 - 1, c.memberCount, _config[task].cohortSize);
+    }
+
+    /// @notice Everything a node decides its next step from, in one read: `roundState`, its
+    /// `member` record, whether it may train this round (`inCohort`) and the block time read at.
+    /// @param task the task id
+    /// @param account the node's account
+    function nodeState(uint256 task, address account)
+        external
+        view
+        returns (RoundState memory round, MemberInfo memory me, bool trains, uint256 timestamp)
+    {
+        return (roundState(task), member(task, account), inCohort(task, account), block.timestamp);
     }
 
     /// @notice When the task ended (0 while it runs) and its claim deadline.
@@ -128,7 +140,7 @@ abstract contract MarketViews is MarketBase {
     /// @notice A member's state (`isMember == false` for strangers).
     /// @param task the task id
     /// @param account the account
-    function member(uint256 task, address account) external view returns (MemberInfo memory info) {
+    function member(uint256 task, address account) public view returns (MemberInfo memory info) {
         Member memory m = _members[task][account];
         if (m.index1 == 0) return info;
         Stake memory s = _stakes[task][account];

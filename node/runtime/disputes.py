@@ -62,7 +62,7 @@ class DisputeDuties:
             self.on_checked(round_)
 
     def _now(self) -> int:
-        return int(self.node.market.w3.eth.get_block("latest")["timestamp"])
+        return self.node.read.timestamp  # the block time of this step's read
 
     def _salt(self, round_: int) -> bytes:
         return keccak(b"fedledger/dispute-salt" + self.node._salt(round_, 255))
@@ -165,7 +165,7 @@ class DisputeDuties:
         node = self.node
         if node.view.params.committee_fee == 0 or not me.vote_state.revealed:
             return None
-        if me.vote_round >= state.round or not node.market.round_settled(node.task, me.vote_round):
+        if me.vote_round >= state.round or not node.read.round_settled(me.vote_round):
             return None
         node.market.settle(node.task, node.account.address, sender=node.account)
         return f"settled its vote on round {me.vote_round}"

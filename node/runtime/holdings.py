@@ -70,7 +70,7 @@ class Holdings:
         if not node.in_committee(state.round, state.attempt):
             return None
         updates = market.updates(node.task, state.round)[:state.submissions]
-        now = int(market.w3.eth.get_block("latest")["timestamp"])
+        now = node.read.timestamp
         # Leave the last part of the window for the attestation's own transaction.
         budget = (state.attest_end - now) * 0.6
         held, missing = self._fetch_and_pin(updates, budget)

@@ -41,7 +41,7 @@ from ledger.chain.errors import ChainError, ContractCustomError
 from ledger.cid import Cid
 from ledger.errors import LedgerError
 from ledger.market import FedMarket
-from ledger.market_types import MemberInfo, Phase, RoundState, VoteState
+from ledger.market_types import MemberInfo, NodeState, Phase, RoundState, VoteState
 from ledger.seed_reveals import SeedReveals
 from ledger.store import ContentStore
 from ledger.task_view import TaskView, load_task
@@ -118,6 +118,7 @@ class Participant:
         self._content: dict[Cid, bytes] = {}
         self._committee: dict[tuple[int, int], bool] = {}
         self._last_phase: Phase | None = None
+        self.read: NodeState | None = None  # this step's chain read (``step`` sets it first)
         self._withheld: set[int] = set()
         self.disputes = DisputeDuties(self)
         self.payouts = Payouts(self)
@@ -275,9 +276,9 @@ class Participant:
             ChainError: a transaction reverted (the caller logs it and polls again).
             LedgerError: content or RPC failure.
         """
-        state = self.market.round_state(self.task)
+        self.read = self.market.node_state(self.task, self.account.address)  # the one read
+        state, me = self.read.state, self.read.member
         self._last_phase = state.phase
-        me: MemberInfo = self.market.member(self.task, self.account.address)
         if not me.is_member:
             if state.phase == Phase.PENDING and state.round == 1:
                 return self._join()
@@ -295,7 +296,7 @@ class Participant:
             drew = self.sampling.draw(state)
             if drew is not None:
                 return drew
-            if self.sampling.trains(state):
+            if self.sampling.trains(state, self.read.trains):
                 return self._submit(state)
         secure = self.secure
         if secure is not None and state.phase == Phase.COMMIT \
@@ -324,7 +325,7 @@ class Participant:
         duty = self.disputes.step(state, me)
         if duty is not None:
             return duty
-        finalized = state.round - 1 if state.phase not in _TERMINAL else self._finalized_count()
+        finalized = state.round - 1  # rounds finalize in order: the counter is the count
         claimed = self.payouts.claim(finalized)
         if claimed is not None:
             return claimed
@@ -336,9 +337,6 @@ class Participant:
                 and self.payouts.decided(finalized):
             return self.payouts.withdraw()
         return None
-
-    def _finalized_count(self) -> int:
-        return len(self.market.lineage(self.task))
 
     def _solvent(self, me: MemberInfo) -> bool:
         """Whether the balance still covers a slash (the contract refuses votes otherwise)."""
@@ -365,7 +363,7 @@ class Participant:
             return self.market.ended(self.task)
         return self.market.ended(self.task) and (me.withdrawn or me.balance == 0 or
                                                  self.payouts.drained) \
-            and self.payouts.decided(self._finalized_count())
+            and self.payouts.decided(state.round - 1)
 
     def run(self, *, poll_seconds: float = 0.3, timeout: float | None = None,
             on_event: Callable[[str], None] | None = None,

@@ -40,7 +40,7 @@ class Payouts:
         for round_ in range(1, finalized_rounds + 1):
             if round_ in summary.claimed:
                 continue
-            if not market.round_settled(node.task, round_):
+            if not node.read.round_settled(round_):
                 return None  # its window is open or its dispute unresolved: nothing is payable
             entry = market.finalized_round(node.task, round_)
             outcome = node.outcome(round_, entry.parent, entry.attempt)

@@ -3,8 +3,8 @@
 In a task with ``cohort_size`` K > 0 only K members train each round (``ledger.cohort``). The
 cohort is drawn on chain by whoever calls ``drawCohort`` first in the round's train window:
 every node calls it the moment it sees the window open with no seed, so a party hoping to wait
-for a better block is front-run. Then each node asks the chain once per round whether it was
-drawn; a node left out sits the round out (it still attests, votes and claims as usual).
+for a better block is front-run. Each node reads whether it was drawn with its state
+(``nodeState``); a node left out sits the round out (it still attests, votes and claims).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ class Sampling:
 
     def __init__(self, node: Participant) -> None:
         self.node = node
-        self._drawn: dict[int, bool] = {}
 
     @property
     def size(self) -> int:
@@ -49,13 +48,9 @@ class Sampling:
         self.node.market.draw_cohort(self.node.task, sender=self.node.account)
         return f"drew the cohort of round {state.round}"
 
-    def trains(self, state: RoundState) -> bool:
-        """Whether this node is drawn to train in ``state.round`` (asked once per round)."""
-        if self.size == 0:
-            return True
-        if state.round not in self._drawn:
-            drawn = self.node.market.in_cohort(self.node.task, self.node.account.address)
-            self._drawn[state.round] = drawn
-            if not drawn:
-                self.node.summary.sat_out.append(state.round)
-        return self._drawn[state.round]
+    def trains(self, state: RoundState, drawn: bool) -> bool:
+        """Whether this node trains in ``state.round``: ``drawn`` is the chain's ``inCohort``
+        read with ``state`` (the cohort is drawn: ``draw`` returned None)."""
+        if self.size and not drawn and state.round not in self.node.summary.sat_out:
+            self.node.summary.sat_out.append(state.round)
+        return drawn
