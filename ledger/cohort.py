@@ -3,9 +3,11 @@
 A task with ``cohort_size`` K > 0 lets only K members train each round. Round r's cohort is the
 first K positions of a pseudo-random permutation of the member indices ``[0, n)`` keyed by the
 round's cohort seed (``CohortDrawn`` event, ``FedMarket.cohort_seed``): member i trains iff
-``position(seed, i, n) < K``. The permutation is a 4-round balanced Feistel network on the
-smallest even bit width b with ``2**b >= n`` (round function: the low b/2 bits of
-``keccak256(abi.encode(seed, round, half))``), restricted to ``[0, n)`` by cycle walking.
+``position(seed, i, n) < K``. The permutation is a 4-round unbalanced Feistel network on the
+smallest bit width b >= 2 with ``2**b >= n`` (a high part of b - b//2 bits, a low part of b//2;
+even rounds xor the high part with ``keccak256(abi.encode(seed, round, low))`` cut to its width,
+odd rounds the low part with the hash of the high part), restricted to ``[0, n)`` by cycle
+walking (fewer than 2 steps expected).
 
 The contract only ever evaluates ``position`` for one member (O(1) per submission); listing the
 cohort here inverts the permutation for positions ``0..K-1``, so it costs O(K) hashes whatever n is.
@@ -29,28 +31,29 @@ class CohortError(LedgerError):
     """A draw that cannot be made (a bad seed, an index outside the members)."""
 
 
-def _half_bits(n: int) -> int:
-    half = 1
-    while (1 << (2 * half)) < n:
-        half += 1
-    return half
+def _widths(n: int) -> tuple[int, int]:
+    """(low bits, high bits) of the permutation's domain for n members."""
+    bits = 2
+    while (1 << bits) < n:
+        bits += 1
+    return bits // 2, bits - bits // 2
 
 
-def _round_function(seed: bytes, i: int, value: int, mask: int) -> int:
+def _round_function(seed: bytes, i: int, value: int, width: int) -> int:
     word = keccak(seed + i.to_bytes(32, "big") + value.to_bytes(32, "big"))
-    return int.from_bytes(word, "big") & mask
+    return int.from_bytes(word, "big") & ((1 << width) - 1)
 
 
-def _permute(seed: bytes, x: int, half: int, inverse: bool) -> int:
-    mask = (1 << half) - 1
-    left, right = x >> half, x & mask
-    if not inverse:
-        for i in range(FEISTEL_ROUNDS):
-            left, right = right, left ^ _round_function(seed, i, right, mask)
-    else:
-        for i in reversed(range(FEISTEL_ROUNDS)):
-            left, right = right ^ _round_function(seed, i, left, mask), left
-    return (left << half) | right
+def _permute(seed: bytes, x: int, widths: tuple[int, int], inverse: bool) -> int:
+    low_bits, high_bits = widths
+    high, low = x >> low_bits, x & ((1 << low_bits) - 1)
+    order = reversed(range(FEISTEL_ROUNDS)) if inverse else range(FEISTEL_ROUNDS)
+    for i in order:  # each round is its own inverse (an xor): undo them in reverse order
+        if i % 2 == 0:
+            high ^= _round_function(seed, i, low, high_bits)
+        else:
+            low ^= _round_function(seed, i, high, low_bits)
+    return (high << low_bits) | low
 
 
 def _walk(seed: bytes, x: int, n: int, inverse: bool) -> int:
@@ -58,10 +61,10 @@ def _walk(seed: bytes, x: int, n: int, inverse: bool) -> int:
         raise CohortError(f"a cohort seed is 32 bytes, not {len(seed)}")
     if not 0 <= x < n:
         raise CohortError(f"index {x} is outside [0, {n})")
-    half = _half_bits(n)
-    x = _permute(seed, x, half, inverse)
+    widths = _widths(n)
+    x = _permute(seed, x, widths, inverse)
     while x >= n:  # cycle walking: x's cycle holds the start, which is < n
-        x = _permute(seed, x, half, inverse)
+        x = _permute(seed, x, widths, inverse)
     return x
 
 

@@ -4,6 +4,8 @@ dodge it."""
 
 from __future__ import annotations
 
+import pytest
+
 from ledger.cohort import cohort_members, position
 from ledger.market_types import Phase
 from tests.contracts.market_scenario import (
@@ -37,8 +39,9 @@ def drawn(env):
     return seed, inside, outside
 
 
-def test_the_contract_draws_what_ledger_cohort_lists(chain):
-    env = sampled_env(chain)
+@pytest.mark.parametrize("n_members", [6, 9])  # 3 bits (unbalanced halves), 4 bits
+def test_the_contract_draws_what_ledger_cohort_lists(chain, n_members):
+    env = sampled_env(chain, n_members)
     goto(env.chain, env.market.round_state(env.task).attempt_start)
     seed, inside, outside = drawn(env)
     assert len(inside) == K and len(outside) == len(env.members) - K
