@@ -12,8 +12,9 @@ Categories (seconds of wall time inside this process):
 * ``train``: ``client_update_bytes`` less the serialization inside it;
 * ``serialize``: safetensors encode/decode (``node.codec.safetensors``) wherever it is called;
 * ``store``: content store ``put``/``get``;
-* ``chain_tx``: sending a transaction and waiting for its receipt;
-* ``chain_read``: view calls and event queries;
+* ``chain_tx``: sending a transaction and waiting for its receipt (``Contract.transact``);
+* ``chain_read``: view calls and event queries (``Contract.call``, ``Contract.events``: every
+  read of every contract, whichever helper makes it);
 * ``committee``: ``compute_round`` (aggregation, scores, Merkle tree) less store and
   serialization inside it;
 * ``poll_sleep``: sleeping between polls, or waiting for the next block (``--wake blocks``):
@@ -37,10 +38,6 @@ TOTALS: dict[str, float] = defaultdict(float)
 COUNTS: dict[str, int] = defaultdict(int)
 _stack: list[str] = []  # categories currently timing: nested time goes to the innermost
 
-_TX = ("join", "submit_update", "commit", "reveal", "claim", "withdraw_stake", "settle",
-       "commit_raw")
-_READS = ("round_state", "member", "members", "is_committee_member", "committee", "updates",
-          "finalized_round", "lineage", "claimed", "ended", "task_info", "pubkey")
 
 
 def _timed(category: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,8 +92,8 @@ def install() -> None:
     import node.codec.safetensors
     import node.learning.task
     import node.runtime.participant
+    from ledger.chain.contract import Contract
     from ledger.local_store import LocalStore
-    from ledger.market import FedMarket
 
     participant = node.runtime.participant
     participant.client_update_bytes = _timed("train", participant.client_update_bytes)
@@ -113,12 +110,9 @@ def install() -> None:
                     _timed("serialize", getattr(node.aggregation.round, name)))
     for name in ("put", "get"):
         setattr(LocalStore, name, _timed("store", getattr(LocalStore, name)))
-    for name in _TX:
-        if hasattr(FedMarket, name):
-            setattr(FedMarket, name, _timed("chain_tx", getattr(FedMarket, name)))
-    for name in _READS:
-        if hasattr(FedMarket, name):
-            setattr(FedMarket, name, _timed("chain_read", getattr(FedMarket, name)))
+    Contract.transact = _timed("chain_tx", Contract.transact)
+    for name in ("call", "events"):
+        setattr(Contract, name, _timed("chain_read", getattr(Contract, name)))
 
     node.runtime.participant.time = _TimeProxy()  # the participant's own `time` only
     from ledger.chain.new_heads import NewHeads
