@@ -4,9 +4,11 @@
 and most providers serve it on their WebSocket endpoint, anvil on the same port as HTTP) in a
 background thread and sets an event for every block announced. A loop that used to sleep a fixed
 poll interval between reads calls ``wait(poll)`` instead: it returns as soon as a block lands,
-and after ``poll`` seconds at the latest. That timeout is the fallback. A chain without
-WebSocket, a dropped connection, or a frozen node means the loop simply polls as before. The
-thread reconnects once a second, so a chain that comes back is followed again.
+and after ``poll`` seconds at the latest. Where the WebSocket is missing or drops, the thread
+watches a block filter instead (``eth_newBlockFilter``, ``eth_getFilterChanges`` every 50 ms
+over HTTP: one tiny call, where a node's own step is a full read), and tries the WebSocket
+again each second. Where neither works, ``wait``'s timeout is the fallback: the loop polls as
+before.
 
 Nothing read from the socket is trusted beyond "something changed": the caller reads the
 chain itself after waking.
@@ -16,17 +18,22 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from types import TracebackType
 from typing import Self
 
+from web3.exceptions import Web3Exception
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
+
+from ledger.chain.rpc import http_web3
 
 __all__ = ["NewHeads", "ws_url_of"]
 
 _CONNECT_SECONDS = 2.0
 _RECONNECT_SECONDS = 1.0
 _RECV_SECONDS = 0.5
+_FILTER_POLL_SECONDS = 0.05
 
 
 def ws_url_of(rpc_url: str) -> str:
@@ -41,14 +48,21 @@ def ws_url_of(rpc_url: str) -> str:
 class NewHeads:
     """Block announcements from ``rpc_url``'s WebSocket endpoint (see the module docstring).
 
+    Args:
+        rpc_url: the node's HTTP endpoint (its WebSocket is derived from it).
+        ws_url: the WebSocket endpoint, when it is not ``rpc_url``'s.
+
     Attributes:
         live: whether the subscription is up right now.
+        filtering: whether the block-filter fallback is watching right now.
         blocks: how many announcements arrived (for tests and benchmarks).
     """
 
-    def __init__(self, rpc_url: str) -> None:
-        self.url = ws_url_of(rpc_url)
+    def __init__(self, rpc_url: str, *, ws_url: str | None = None) -> None:
+        self.rpc_url = rpc_url
+        self.url = ws_url or ws_url_of(rpc_url)
         self.live = False
+        self.filtering = False
         self.blocks = 0
         self._block = threading.Event()
         self._stop = threading.Event()
@@ -79,9 +93,26 @@ class NewHeads:
             try:
                 self._subscribed()
             except (OSError, TimeoutError, ValueError, WebSocketException):
-                pass  # no WebSocket here, or the node went away: wait() falls back to polling
+                pass  # no WebSocket here, or the node went away
             self.live = False
-            self._stop.wait(_RECONNECT_SECONDS)
+            self._filtered(_RECONNECT_SECONDS)
+
+    def _filtered(self, seconds: float) -> None:
+        """Watch a block filter for ``seconds`` (or just wait, where filters fail too)."""
+        until = time.monotonic() + seconds
+        try:
+            w3 = http_web3(self.rpc_url, timeout=_CONNECT_SECONDS)
+            block_filter = w3.eth.filter("latest")
+            self.filtering = True
+            while not self._stop.is_set() and time.monotonic() < until:
+                if block_filter.get_new_entries():
+                    self.blocks += 1
+                    self._block.set()
+                self._stop.wait(_FILTER_POLL_SECONDS)
+        except (OSError, ValueError, Web3Exception):
+            self.filtering = False  # no filters either: wait() falls back to its timeout
+        self.filtering = False
+        self._stop.wait(max(0.0, until - time.monotonic()))
 
     def _subscribed(self) -> None:
         with connect(self.url, open_timeout=_CONNECT_SECONDS,

@@ -85,6 +85,7 @@ class TimeKeeper:
         self._last_signature: tuple | None = None
         self._last_change = time.monotonic()
         self._params_cache: TaskParams | None = None
+        self._members_cache: list[str] | None = None
 
     def progress(self) -> RoundProgress:
         state = self.market.round_state(self.task)
@@ -94,7 +95,7 @@ class TimeKeeper:
             seeds = len(self.seed_reveals.reveals(self.task, state.round, state.attempt))
         if state.phase == Phase.ATTEST:
             attested = len(attestations(self.market, self.task, state.round, state.attempt))
-        return RoundProgress(state=state, members=len(self.market.members(self.task)),
+        return RoundProgress(state=state, members=len(self._members(state)),
                              commits=votes[0], reveals=votes[1],
                              finalized=state.round - 1, seed_reveals=seeds,
                              attestations=attested)
@@ -110,7 +111,7 @@ class TimeKeeper:
         # Survivors are the members whose masked update the committee holds: an update it did
         # not attest counts as dropped, like a missing one.
         submitters = {u.participant.lower() for u in updates if u.seq not in skipped}
-        if {m.lower() for m in self.market.members(self.task)} <= submitters:
+        if {m.lower() for m in self._members(s)} <= submitters:
             return True  # nobody dropped: nothing to reveal
         if len(submitters) < self.min_survivors:
             return True  # distributed DP: a sum short of its noise shares stays masked
@@ -123,13 +124,22 @@ class TimeKeeper:
             self._params_cache = self.market.task_info(self.task).params
         return self._params_cache
 
+    def _members(self, s: RoundState) -> list[str]:
+        """The members in join order (read once joining has closed: the list is final then)."""
+        if self._members_cache is not None:
+            return self._members_cache
+        members = self.market.members(self.task)
+        if not (s.phase == Phase.PENDING and s.round == 1):
+            self._members_cache = members
+        return members
+
     def _quorum(self) -> int:
         return self._params().quorum
 
     def _trainers(self, s: RoundState) -> set[str] | None:
         """Who trains in the round (lower-case): every member, or the drawn cohort (None: not
         drawn yet)."""
-        members = self.market.members(self.task)
+        members = self._members(s)
         k = self._params().cohort_size
         if k == 0:
             return {m.lower() for m in members}

@@ -74,3 +74,17 @@ def test_without_a_websocket_the_waiter_is_a_plain_timeout() -> None:
     with NewHeads(f"http://127.0.0.1:{port}") as heads:
         assert heads.wait(0.3) is False
         assert not heads.live and heads.blocks == 0
+
+
+def test_without_a_websocket_a_block_filter_wakes_the_waiter(anvil_chain: AnvilChain) -> None:
+    with NewHeads(anvil_chain.rpc_url, ws_url="ws://127.0.0.1:1") as heads:
+        deadline = time.monotonic() + BOUND
+        while not heads.filtering and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert heads.filtering and not heads.live
+        assert heads.wait(0.2) is False
+        threading.Timer(0.2, anvil_chain.mine).start()
+        started = time.monotonic()
+        assert heads.wait(BOUND) is True
+        assert time.monotonic() - started < 2.0  # the filter, not the poll timeout
+        assert heads.blocks >= 1
