@@ -1,6 +1,6 @@
 """Node start-up on an idle machine: process launch to the node's first action; ONE JSON line.
 
-A one-shop demo is set up without launching its node (anvil, the market, the task, the shop's
+A three-shop demo is set up without launching its nodes (anvil, the market, the task, the shops'
 CSV and keystore), then ``fedledger node run`` is launched alone, ``--repeat`` times, each on a
 fresh deployment, under ``scripts/timed_node.py``. Measured per launch:
 
@@ -42,7 +42,7 @@ def _seconds(command: list[str]) -> float:
 
 
 def _one_launch(workdir: Path) -> dict[str, float]:
-    run = DemoRun.start(DemoConfig(workdir=workdir, participants=1, rounds=1), launch=False)
+    run = DemoRun.start(DemoConfig(workdir=workdir, participants=3, rounds=1), launch=False)
     timings = workdir / "timings"
     timings.mkdir()
     try:

@@ -22,6 +22,7 @@ from ledger.task_view import load_task
 from ledger.units import format_amount
 from node.errors import NodeError
 from node.runtime.committee import compute_round
+from node.runtime.node_home import read_checked
 from node.runtime.personal_model import read_report
 
 __all__ = ["node_status", "render_status"]
@@ -69,6 +70,7 @@ def node_status(market: FedMarket, store: ContentStore, task: int, account: str,
         status.update({"claimable": total, "claimable_text": format_amount(total, token),
                        "claimable_rounds": per_round, "claimable_unknown": why})
     status["personal_model"] = read_report(home, task) if home is not None else None
+    status["checked_round"] = read_checked(home, task) if home is not None else None
     return status
 
 
@@ -86,6 +88,9 @@ def render_status(status: dict[str, Any]) -> str:
         f"  rewards    claimed {status['claimed_text']}"
         + (f", claimable {status['claimable_text']}" if "claimable" in status else ""),
     ]
+    if status.get("checked_round") is not None:
+        lines.append(f"  checked    finalized rounds up to {status['checked_round']} recomputed "
+                     "by this node")
     if status.get("claimable_unknown"):
         lines.append(f"             ({status['claimable_unknown']})")
     personal = status.get("personal_model")

@@ -76,7 +76,9 @@ def _personal_models_stay_home(run, workdir, capsys) -> None:
         capsys.readouterr()
         assert cli_main(["node", "status", "--workdir", str(workdir), "--task", "1",
                          "--address", address, "--home", str(home), "--json"]) == 0
-        personal = json.loads(capsys.readouterr().out)["personal_model"]
+        status = json.loads(capsys.readouterr().out)
+        assert status["checked_round"] == 3  # it recomputed every round in its window
+        personal = status["personal_model"]
         assert personal["global_model"] == final
         assert personal["held_out_rows"] == len(client.test)
         assert personal["personal"]["n"] == personal["global"]["n"] == len(client.test)
