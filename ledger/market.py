@@ -23,6 +23,7 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from ledger.chain import ChainBackend, Contract
+from ledger.chain.prepared_read import PreparedRead
 from ledger.cid import Cid
 from ledger.market_artifact import CONTRACT_NAME, market_artifact
 from ledger.market_types import (
@@ -67,6 +68,7 @@ class FedMarket:
         self.address = contract.address
         self.w3: Web3 = contract.w3
         self._chain_id: int | None = None
+        self._node_reads: dict[tuple[int, str], PreparedRead] = {}
 
     @classmethod
     def deploy(cls, chain: ChainBackend | Web3, *, sender: LocalAccount) -> FedMarket:
@@ -170,23 +172,12 @@ class FedMarket:
         """Commit an already computed commitment hash."""
         return self._tx("commit", task, round_, commitment, sender=sender)
 
-    def reveal(
-        self,
-        task: int,
-        round_: int,
-        attempt: int,
-        model: Cid,
-        rewards_root: bytes,
-        salt: bytes,
-        *,
-        sender: LocalAccount,
-    ) -> TxReceipt:
+    def reveal(self, task: int, round_: int, attempt: int, model: Cid, rewards_root: bytes,
+               salt: bytes, *, sender: LocalAccount) -> TxReceipt:
         """Open the caller's commitment in the attempt's reveal window.
 
-        The gas limit is fixed, not estimated: whether this reveal is the one that completes
-        the quorum (and pays for finalization, ~4x the gas) depends on which peers' reveals
-        land first, which an estimate made a moment earlier cannot know. Unused gas is not
-        charged.
+        The gas limit is fixed, not estimated: whether this reveal completes the quorum (and
+        pays for finalization) depends on which peers' reveals land first. Unused gas is free.
         """
         return self._tx(
             "reveal", task, round_, attempt, model.digest, model.codec, rewards_root, salt,
@@ -281,8 +272,12 @@ class FedMarket:
         return RoundState.from_abi(self.contract.call("roundState", task))
 
     def node_state(self, task: int, account: str) -> NodeState:
-        """Round state, ``account``'s record, whether it trains now, block time: one read."""
-        return NodeState.from_abi(self.contract.call("nodeState", task, account))
+        """Round state, ``account``'s record, whether it trains now, block time: one read
+        (prepared once per (task, account): a node makes it every block)."""
+        key = (task, account)
+        if key not in self._node_reads:
+            self._node_reads[key] = self.contract.prepare("nodeState", task, account)
+        return NodeState.from_abi(self._node_reads[key]())
 
     def end_time(self, task: int) -> tuple[int, int]:
         """(when the task ended or 0, its claim deadline or 2**256 - 1 while it runs)."""

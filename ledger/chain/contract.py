@@ -19,6 +19,7 @@ from typing import Any, cast
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+from eth_utils.abi import get_abi_output_types
 from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, MismatchedABI, Web3ValidationError
 from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
@@ -28,6 +29,7 @@ from ledger.chain.backend import ChainBackend
 from ledger.chain.custom_errors import register_abi
 from ledger.chain.errors import ChainError, ContractUsageError
 from ledger.chain.nonces import NonceTracker, tracker_for
+from ledger.chain.prepared_read import PreparedRead
 from ledger.chain.transactions import (
     fee_fields,
     reverts_decoded,
@@ -135,6 +137,18 @@ class Contract:
     def _function(self, fn_name: str, args: tuple[Any, ...]) -> Any:
         with _usage_errors(f"{self.name}.{fn_name}"):
             return self._contract.functions[fn_name](*args)
+
+    def prepare(self, fn_name: str, *args: Any) -> PreparedRead:
+        """``fn_name(*args)`` as a read prepared once and repeated cheaply (``PreparedRead``).
+
+        Raises:
+            ContractUsageError: no such function or the arguments do not match.
+        """
+        calldata = self.encode(fn_name, *args)
+        with _usage_errors(f"{self.name}.{fn_name}"):
+            types = get_abi_output_types(self._contract.get_function_by_name(fn_name).abi)
+        return PreparedRead(self.w3, self.address, calldata, types,
+                            lambda: self.call(fn_name, *args))
 
     def encode(self, fn_name: str, *args: Any) -> str:
         """The calldata (``0x`` hex) of ``fn_name(*args)``.

@@ -64,6 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     from ledger.task_view import load_task
     from node.data.datasets import load_participant_csv
     from node.data.schemas import schema_of
+    from node.learning.train import use_one_thread
     from node.runtime.node_home import record_checked
     from node.runtime.participant import Participant
 
@@ -71,6 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--keep-rounds must be at least 1 (the last finalized round's "
                          "artifacts are what the next round and its claims need)")
     client_id = args.client_id or Path(args.data).stem
+    use_one_thread()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format=f"%(asctime)s [{client_id}] %(message)s")
     account = load_key(args)

@@ -34,6 +34,7 @@ __all__ = [
     "predict_logits",
     "single_thread",
     "train_local",
+    "use_one_thread",
 ]
 
 
@@ -84,6 +85,17 @@ class LocalResult:
     delta: dict[str, torch.Tensor]
     num_samples: int
     metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+def use_one_thread() -> None:
+    """One intra-op thread for the whole process (a node process: one per participant).
+
+    Training already runs on one thread (``single_thread``); outside it torch would use a
+    pool of every core, whose idle workers spin, and nine node processes on two cores then
+    spend their time spinning against each other. Switching the pool's size back and forth
+    around each training call is not free either.
+    """
+    torch.set_num_threads(1)
 
 
 @contextlib.contextmanager

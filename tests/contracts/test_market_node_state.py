@@ -24,8 +24,8 @@ def _agrees(env, account) -> None:
         assert read.round_settled(round_) == m.round_settled(task, round_), (read.state, round_)
 
 
-def test_node_state_agrees_with_the_views_through_a_task(anvil_chain):
-    env = make_env(anvil_chain, 4, default_params(rounds=2))
+def test_node_state_agrees_with_the_views_through_a_task(chain):
+    env = make_env(chain, 4, default_params(rounds=2))
     member, stranger = env.members[0], env.requester
     _agrees(env, member)
     _agrees(env, stranger)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from ledger.chain import (
+    AnvilChain,
     ChainBackend,
     Contract,
     ContractCustomError,
     ContractUsageError,
     PanicError,
     RevertWithReason,
+    RpcError,
     TransactionReverted,
     custom_error,
 )
@@ -201,3 +203,31 @@ def test_custom_error_classes_are_shared_and_cached() -> None:
     assert cls is custom_error("RevertProbeTooLarge(uint256,address)")
     assert issubclass(cls, ContractCustomError) and issubclass(cls, TransactionReverted)
     assert cls.__name__ == TOO_LARGE and cls.selector.hex() == "ed3d48ed"
+
+
+def test_a_prepared_read_equals_the_call_and_raises_what_the_call_raises(
+        chain: ChainBackend, probe: Contract) -> None:
+    alice = chain.accounts[0]
+    value = probe.prepare("value")
+    assert value() == (0,)
+    probe.transact("setValue", 42, sender=alice)
+    assert value() == (probe.call("value"),) == (42,)  # each call reads the latest block
+    divide = probe.prepare("divide", 7, 2)
+    assert divide() == (3,)
+    with pytest.raises(custom_error(TOO_LARGE)) as info:
+        probe.prepare("failWithValue", 2**256 - 1)()  # a revert takes the full call's path
+    assert info.value.error_args["x"] == 2**256 - 1
+    with pytest.raises(PanicError):
+        probe.prepare("divide", 1, 0)()
+    with pytest.raises(ContractUsageError):
+        probe.prepare("value", 1)
+
+
+def test_a_prepared_read_of_a_stopped_chain_is_an_rpc_error() -> None:
+    chain = AnvilChain(accounts=1)
+    probe = Contract.deploy(chain, "RevertProbe", LIMIT, sender=chain.accounts[0])
+    read = probe.prepare("value")
+    assert read() == (0,)
+    chain.close()
+    with pytest.raises(RpcError, match=chain.rpc_url):
+        read()
