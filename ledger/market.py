@@ -44,13 +44,14 @@ from ledger.market_types import (
     counted_head,
 )
 
-__all__ = ["CONTRACT_NAME", "LOCK_GAS_LIMIT", "REVEAL_GAS_LIMIT", "FedMarket"]
+__all__ = ["CONTRACT_NAME", "LOCK_GAS_LIMIT", "REVEAL_GAS_LIMIT", "SUBMIT_GAS_LIMIT", "FedMarket"]
 
 LOCK_GAS_LIMIT = 150_000
-"""Covers ``lockSeed`` (~110k: a round's first lock prepares three slots), ``lockDisputeSeed``
-and ``drawCohort``. Fixed, not estimated: who draws first changes the cost after an estimate."""
+"""``lockSeed`` (~110k), ``lockDisputeSeed``, ``drawCohort``: fixed (who is first changes the cost)."""
 REVEAL_GAS_LIMIT = 200_000
 """Covers any reveal: the finalizing one writes three pre-initialised slots (~70k in all)."""
+SUBMIT_GAS_LIMIT = 150_000
+"""Covers ``submitUpdate`` (~45k; ~55k with a cohort): one per member a round, not estimated."""
 _ERC20_ABI_ARTIFACT = "TestToken"  # a plain OpenZeppelin ERC20: its ABI covers approve/balanceOf
 
 
@@ -68,7 +69,7 @@ class FedMarket:
         self.address = contract.address
         self.w3: Web3 = contract.w3
         self._chain_id: int | None = None
-        self._node_reads: dict[tuple[int, str], PreparedRead] = {}
+        self._reads: dict[tuple[Any, ...], PreparedRead] = {}
 
     @classmethod
     def deploy(cls, chain: ChainBackend | Web3, *, sender: LocalAccount) -> FedMarket:
@@ -150,7 +151,8 @@ class FedMarket:
         self, task: int, round_: int, update: Cid, num_samples: int, *, sender: LocalAccount
     ) -> TxReceipt:
         """Register an update for ``round_`` (train phase, once per member per round)."""
-        return self._tx("submitUpdate", task, round_, update.digest, update.codec, num_samples, sender=sender)
+        return self._tx("submitUpdate", task, round_, update.digest, update.codec, num_samples,
+                        sender=sender, gas=SUBMIT_GAS_LIMIT)
 
     def draw_cohort(self, task: int, *, sender: LocalAccount) -> TxReceipt:
         """Draw the current round's cohort (train window; a no-op once drawn)."""
@@ -269,15 +271,18 @@ class FedMarket:
 
     def round_state(self, task: int) -> RoundState:
         """Round, attempt, phase, windows, submissions, commitment, seed and parent model now."""
-        return RoundState.from_abi(self.contract.call("roundState", task))
+        return RoundState.from_abi(self._prepared("roundState", task)[0])
 
     def node_state(self, task: int, account: str) -> NodeState:
-        """Round state, ``account``'s record, whether it trains now, block time: one read
-        (prepared once per (task, account): a node makes it every block)."""
-        key = (task, account)
-        if key not in self._node_reads:
-            self._node_reads[key] = self.contract.prepare("nodeState", task, account)
-        return NodeState.from_abi(self._node_reads[key]())
+        """Round state, ``account``'s record, whether it trains now, block time: one read."""
+        return NodeState.from_abi(self._prepared("nodeState", task, account))
+
+    def _prepared(self, fn: str, *args: Any) -> tuple[Any, ...]:
+        # The views read every block are prepared once (``ledger.chain.prepared_read``).
+        key = (fn, *args)
+        if key not in self._reads:
+            self._reads[key] = self.contract.prepare(fn, *args)
+        return self._reads[key]()
 
     def end_time(self, task: int) -> tuple[int, int]:
         """(when the task ended or 0, its claim deadline or 2**256 - 1 while it runs)."""

@@ -34,9 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "%(default)s)")
     run.add_argument("--poll", type=float, default=0.3, metavar="SECONDS",
                      help="longest wait between two reads of the chain (default: %(default)s)")
-    run.add_argument("--wake", choices=WAKE_MODES, default="poll",
-                     help="poll: read every --poll seconds; blocks: act the moment a block "
-                          "lands (newHeads over WebSocket, --poll as fallback)")
+    run.add_argument("--wake", choices=WAKE_MODES, default="blocks",
+                     help="blocks (default): act the moment a block lands (newHeads over "
+                          "WebSocket, else a block filter, --poll at the latest); poll: read "
+                          "every --poll seconds")
     run.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
     run.add_argument("--keep-rounds", type=int, default=None, metavar="N",
                      help="unpin updates and models of rounds older than the last N finalized "

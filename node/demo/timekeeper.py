@@ -86,10 +86,15 @@ class TimeKeeper:
         self._last_change = time.monotonic()
         self._params_cache: TaskParams | None = None
         self._members_cache: list[str] | None = None
+        self._committees: dict[tuple[int, int], set[str]] = {}
+        self._revealed_round = 0  # the last finalized round whose every commit was opened
 
     def progress(self) -> RoundProgress:
         state = self.market.round_state(self.task)
-        votes = self._votes(state.round, state.attempt)
+        # Votes of the current round exist only from its commit window on: read them then only
+        # (the keeper looks at every block; each event query costs milliseconds of CPU).
+        votes = (self._votes(state.round, state.attempt)
+                 if state.phase in (Phase.COMMIT, Phase.REVEAL) else (0, 0))
         seeds = attested = 0
         if self.seed_reveals is not None and state.phase == Phase.COMMIT:
             seeds = len(self.seed_reveals.reveals(self.task, state.round, state.attempt))
@@ -133,6 +138,13 @@ class TimeKeeper:
             self._members_cache = members
         return members
 
+    def _committee(self, s: RoundState) -> set[str]:
+        """The seat holders of the attempt (lower-case; fixed once its seed is locked)."""
+        key = (s.round, s.attempt)
+        if key not in self._committees:
+            self._committees[key] = {a.lower() for a in self.market.committee(self.task)}
+        return self._committees[key]
+
     def _quorum(self) -> int:
         return self._params().quorum
 
@@ -166,7 +178,7 @@ class TimeKeeper:
         if s.phase == Phase.ATTEST:
             if s.seed == bytes(32):
                 return False  # nobody locked the seed yet: nobody knows the committee
-            committee = {a.lower() for a in self.market.committee(self.task)}
+            committee = self._committee(s)
             attested = {a.member.lower()
                         for a in attestations(self.market, self.task, s.round, s.attempt)}
             return committee & live <= attested
@@ -175,15 +187,16 @@ class TimeKeeper:
         if s.phase == Phase.COMMIT:
             if s.seed == bytes(32):
                 return False  # nobody locked the seed yet: nobody knows the committee
-            committee = {a.lower() for a in self.market.committee(self.task)}
-            return p.commits >= len(committee & live)
+            return p.commits >= len(self._committee(s) & live)
         if s.phase in (Phase.PENDING, Phase.FINISHED):
             # Between rounds: late reveals of the previous round are still allowed, and
             # every node gets a few polls to recompute the round and challenge it.
-            previous = self.market.finalized_round(self.task, s.round - 1)
-            commits, reveals = self._votes(s.round - 1, previous.attempt)
-            if reveals < commits:
-                return False
+            if self._revealed_round != s.round - 1:  # commits are fixed, reveals only grow
+                previous = self.market.finalized_round(self.task, s.round - 1)
+                commits, reveals = self._votes(s.round - 1, previous.attempt)
+                if reveals < commits:
+                    return False
+                self._revealed_round = s.round - 1
             if time.monotonic() - self._last_change >= self.window_seconds:
                 return True
             if self.checked is None:
