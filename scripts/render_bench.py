@@ -98,21 +98,26 @@ def render_round(entry: dict[str, Any]) -> list[str]:
 
 
 def render_scale(entry: dict[str, Any]) -> list[str]:
+    cohort = entry.get("cohort", 0)
     out = [(f"## Scale: one round at N participants (`scripts/bench_scale.py`, "
            f"{entry['_file']})"), "",
            (f"Model {entry['model']}, committee {entry['committee']}, quorum "
-           f"{entry['quorum']}, locally signed transactions sent in batches."), ""]
+            f"{entry['quorum']}, locally signed transactions sent in batches"
+            + (f", a cohort of {cohort} trainers per round." if cohort else ".")), ""]
     rows = []
     for r in entry["results"]:
         mem = r["committee_memory"]
-        rows.append([r["participants"], r["gas"]["join_median"],
-                     r["gas"]["submitUpdate_median"], r["seconds"]["per_submission"],
-                     r["seconds"]["committee_compute_round"], mem["tracemalloc_peak_updates"],
+        rows.append([r["participants"], r.get("trainers", r["participants"]), r.get("round_gas"),
+                     r["gas"]["join_median"], r["gas"]["submitUpdate_median"],
+                     r["seconds"]["per_submission"], r["seconds"]["committee_compute_round"],
+                     mem["tracemalloc_peak_updates"],
                      mem.get("streaming_tracemalloc_peak_updates"), r["round_finalized"]])
-    out += _table(["N", "join gas", "submitUpdate gas", "s per submission",
-                   "committee compute s", "committee peak (updates)",
+    out += _table(["N", "trainers", "round gas", "join gas", "submitUpdate gas",
+                   "s per submission", "committee compute s", "committee peak (updates)",
                    "streamed peak (updates)", "finalized"], rows)
-    out += [(f"Gas growth smallest -> largest N: {entry['gas_growth_smallest_to_largest']}; "
+    span = (f"N = {entry['growth_from']:,} -> {entry['growth_to']:,}" if "growth_from" in entry
+            else "smallest -> largest N")
+    out += [(f"Gas growth {span}: {entry['gas_growth_smallest_to_largest']}; "
             f"flat within 5%: **{entry['goal_gas_flat_within_5pct']}**. Committee memory "
             f"O(1) models: **{entry['goal_committee_memory_o1_models']}** (growth "
             f"{entry['committee_memory_growth_smallest_to_largest']}x as is, "
