@@ -340,7 +340,7 @@ class FedMarket:
 
     def finalized_round(self, task: int, round_: int) -> LineageEntry:
         """The lineage entry of a finalized round (raises FedMarketRoundNotFinalized otherwise)."""
-        return LineageEntry.from_view(round_, self.contract.call("finalizedRound", task, round_))
+        return LineageEntry.from_view(round_, self._prepared("finalizedRound", task, round_)[0])
 
     def votes_for(self, task: int, round_: int, attempt: int, model: Cid, rewards_root: bytes) -> int:
         """How many reveals of (model, rewards root) in (round, attempt)."""
@@ -350,7 +350,7 @@ class FedMarket:
 
     def claimed(self, task: int, round_: int, account: str) -> bool:
         """Whether ``account`` claimed its reward of ``round_``."""
-        return bool(self.contract.call("claimed", task, round_, account))
+        return bool(self._prepared("claimed", task, round_, account)[0])
 
     def round_paid(self, task: int, round_: int) -> int:
         """Rewards paid so far for ``round_``."""

@@ -41,8 +41,10 @@ class PreparedRead:
         self._types = list(output_types)
         self._full_call = full_call
         # Raw requests only over HTTP (anvil, a node): the in-process test chain validates
-        # requests differently and needs no speed.
-        self._raw = isinstance(w3.provider, HTTPProvider)
+        # requests differently and needs no speed. Outputs holding an address also take the
+        # full path, which checksums it (eth_abi decodes addresses in lower case).
+        self._raw = isinstance(w3.provider, HTTPProvider) and not any(
+            "address" in t for t in self._types)
 
     def __call__(self) -> tuple[Any, ...]:
         """The decoded outputs, in order (structs as tuples)."""

@@ -55,8 +55,8 @@ from node.runtime.keystore import PASSWORD_ENV, write_keystore
 from node.runtime.node_home import read_checked
 from node.seeds import derive_seed
 
-__all__ = ["DEMO_PASSWORD", "HELD_OUT_FILE", "REQUESTER_NODE", "DemoConfig", "DemoRun",
-           "NodeProcess", "write_held_out"]
+__all__ = ["CHECKED_POLL_SECONDS", "DEMO_PASSWORD", "HELD_OUT_FILE", "REQUESTER_NODE",
+           "DemoConfig", "DemoRun", "NodeProcess", "write_held_out"]
 
 DEMO_PASSWORD = "fedledger-demo"  # protects throwaway dev keys only
 REQUESTER_NODE = "requester"  # --ipfs-per-node: the name of the requester's IPFS repo

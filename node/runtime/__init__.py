@@ -5,6 +5,7 @@
 * ``holdings``: the availability duty (fetch, verify, pin, attest the round's updates).
 * ``payouts``: claiming settled rounds' rewards, then withdrawing the stake.
 * ``sampling``: drawing a round's cohort, and training only when drawn (client sampling).
+* ``seed_race``: who sends a round's idempotent seed calls first (members take turns).
 * ``committee``: recomputing a round from chain data (what a committee member reveals).
 * ``private_update``: DP and masking applied to a participant's update.
 * ``secure_participant``: the secure-mode inputs a node reads and writes (masks, reveals).
@@ -17,4 +18,5 @@ Layer: wires ``learning``/``aggregation``/``privacy`` to ``ledger``.
 """
 
 __all__ = ["committee", "disputes", "holdings", "keystore", "node_home", "participant", "payouts",
-           "personal_model", "private_update", "sampling", "secure_participant", "status"]
+           "personal_model", "private_update", "sampling", "secure_participant",
+           "seed_race", "status"]

@@ -17,13 +17,10 @@ chain's result challenges it (bond) while the window is open; dispute seat holde
 reveal their recomputation; anyone resolves an ended dispute; with a committee fee, a node
 settles its own vote to be credited.
 
-Privacy (``node.runtime.private_update``, ``node.runtime.secure_participant``): ``dp`` clips and
-noises the update with a key-derived secret (epsilon logged and in the update's metadata); a
-``secure`` task masks it and survivors reveal seeds with dropped members. Sampling
-(``node.runtime.sampling``): with a cohort, only the round's drawn members train.
-
-A transaction that reverts (the phase moved on, someone else's state changed) is logged
-with its decoded custom error and the node carries on with the next poll.
+Privacy (``private_update``, ``secure_participant``): ``dp`` noises the update with a
+key-derived secret; ``secure`` masks it, survivors reveal seeds with dropped members. With a
+cohort only drawn members train (``sampling``); seed calls go in turn (``seed_race``). A
+reverted transaction is logged with its decoded custom error and the node carries on.
 """
 
 from __future__ import annotations
@@ -53,9 +50,15 @@ from node.runtime.committee import RoundOutcome, compute_round
 from node.runtime.disputes import DisputeDuties
 from node.runtime.holdings import Holdings
 from node.runtime.payouts import Payouts
-from node.runtime.private_update import dp_secret, private_payload, record_noise_key
+from node.runtime.private_update import (
+    dp_secret,
+    private_payload,
+    record_noise_key,
+    rounds_submitted_before,
+)
 from node.runtime.sampling import Sampling
 from node.runtime.secure_participant import SecureSteps
+from node.runtime.seed_race import SeedRace
 
 __all__ = ["NodeSummary", "Participant"]
 
@@ -124,6 +127,7 @@ class Participant:
         self.payouts = Payouts(self)
         self.holdings = Holdings(self, keep_rounds=keep_rounds)
         self.sampling = Sampling(self)
+        self.race = SeedRace()
 
     # ------------------------------------------------------------------ helpers
 
@@ -217,7 +221,8 @@ class Participant:
             payload, report = private_payload(
                 manifest, payload, num_samples, task=self.task, round_index=state.round,
                 own=self.account.address, secret=dp_secret(bytes(self.account.key)),
-                rounds_before=self._rounds_before(state.round) if manifest.dp else 0,
+                rounds_before=rounds_submitted_before(self.market, self.task, self.account.address,
+                                                      state.round) if manifest.dp else 0,
                 agreement_key=agreement_private_key(self.account) if secure else None,
                 peers=secure.peers() if secure else None)
         if self.update_hook is not None:
@@ -231,12 +236,6 @@ class Participant:
             dp = (f"; DP epsilon {report.epsilon:.4g} at delta {report.delta:g} after "
                   f"{report.rounds} round(s)")
         return f"submitted round {state.round} update {cid} ({num_samples} samples{dp})"
-
-    def _rounds_before(self, round_: int) -> int:
-        """Earlier rounds this node submitted in (the DP accountant composes them)."""
-        events = self.market.contract.events("UpdateSubmitted", task=self.task,
-                                             participant=self.account.address)
-        return len({e["args"]["round"] for e in events if e["args"]["round"] < round_})
 
     def _commit(self, state: RoundState) -> str:
         assert state.parent is not None
@@ -293,9 +292,9 @@ class Participant:
                 return self._reveal(me.vote_round, me.vote_attempt, entry.parent)
         if (state.phase == Phase.TRAIN and me.last_submitted_round != state.round
                 and state.round not in self._withheld):
-            drew = self.sampling.draw(state)
+            drew = self.sampling.draw(state, self.race.my_turn(("cohort", state.round), me.index))
             if drew is not None:
-                return drew
+                return drew or None  # "": a peer earlier in line draws it
             if self.sampling.trains(state, self.read.trains):
                 return self._submit(state)
         secure = self.secure
@@ -309,6 +308,8 @@ class Participant:
         voted_here = me.vote_round == state.round and me.vote_attempt == state.attempt
         if state.phase in (Phase.ATTEST, Phase.COMMIT) and not voted_here \
                 and state.seed == bytes(32):
+            if not self.race.my_turn(("seed", state.round, state.attempt), me.index):
+                return None  # a peer earlier in line locks it (node.runtime.seed_race)
             self.market.lock_seed(self.task, sender=self.account)
             return f"locked the seed of round {state.round}.{state.attempt}"
         if state.phase == Phase.ATTEST:

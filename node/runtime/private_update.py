@@ -32,6 +32,7 @@ from coincurve import PrivateKey
 from eth_utils import keccak
 
 from ledger.manifest import TaskManifest
+from ledger.market import FedMarket
 from node.aggregation.fedavg import capped_weight
 from node.aggregation.secure_round import round_ring_params
 from node.codec.flat import flatten, unflatten
@@ -44,13 +45,19 @@ from node.privacy.dp import DpError, DpReport, noise_seed, privatize
 from node.privacy.secagg import mask_update
 
 __all__ = ["PrivateUpdateError", "dp_secret", "flat_delta", "private_payload",
-           "record_noise_key", "record_report"]
+           "record_noise_key", "record_report", "rounds_submitted_before"]
 
 _DP_DOMAIN = b"fedledger/dp-noise-secret/v1"
 
 
 class PrivateUpdateError(NodeError):
     """A secure-mode update asked for without the key-agreement inputs."""
+
+
+def rounds_submitted_before(market: FedMarket, task: int, account: str, round_: int) -> int:
+    """Earlier rounds ``account`` submitted in (the DP accountant composes them)."""
+    events = market.contract.events("UpdateSubmitted", task=task, participant=account)
+    return len({e["args"]["round"] for e in events if e["args"]["round"] < round_})
 
 
 def dp_secret(account_key: bytes) -> bytes:

@@ -41,10 +41,13 @@ class Sampling:
             raise NodeError(f"task {self.node.task} samples a cohort of {self.size} and is "
                             "secure: secure aggregation over a sampled cohort is not supported")
 
-    def draw(self, state: RoundState) -> str | None:
-        """Draw the round's cohort if nobody has yet (train window); the action taken, or None."""
+    def draw(self, state: RoundState, my_turn: bool) -> str | None:
+        """Draw the round's cohort if nobody has yet (train window). Returns the action taken,
+        "" while a peer earlier in line should (``node.runtime.seed_race``), None once drawn."""
         if self.size == 0 or state.cohort_seed != bytes(32):
             return None
+        if not my_turn:
+            return ""
         self.node.market.draw_cohort(self.node.task, sender=self.node.account)
         return f"drew the cohort of round {state.round}"
 

@@ -3,12 +3,15 @@ and ``NodeState.round_settled`` with the contract's ``roundSettled`` in every ph
 
 from __future__ import annotations
 
-from ledger.market_types import Phase
+from eth_utils import to_checksum_address
+
+from ledger.market_types import LineageEntry, Phase
 from tests.contracts.market_scenario import (
     default_params,
     goto,
     make_env,
     play_round,
+    reverts,
     settle_window,
 )
 
@@ -44,3 +47,17 @@ def test_node_state_agrees_with_the_views_through_a_task(chain):
     goto(env.chain, env.market.round_state(env.task).attempt_start)
     _agrees(env, member)
     assert env.market.node_state(env.task, member.address).round_settled(2)
+
+
+def test_prepared_reads_return_what_the_views_return(anvil_chain):
+    env = make_env(anvil_chain, 4, default_params(rounds=2))
+    m, task = env.market, env.task
+    play_round(env)
+    assert m.finalized_round(task, 1) == LineageEntry.from_view(
+        1, m.contract.call("finalizedRound", task, 1))
+    assert m.claimed(task, 1, env.members[0].address) is False
+    with reverts("FedMarketRoundNotFinalized", round=2):
+        m.finalized_round(task, 2)  # a revert takes the full path and is decoded as there
+    # Addresses come back checksummed, as web3 gives them (eth_abi alone gives lower case).
+    members = m.contract.prepare("members", task)()[0]
+    assert list(members) == m.members(task) == [to_checksum_address(a) for a in members]

@@ -231,3 +231,4 @@ def test_a_prepared_read_of_a_stopped_chain_is_an_rpc_error() -> None:
     chain.close()
     with pytest.raises(RpcError, match=chain.rpc_url):
         read()
+
