@@ -134,14 +134,28 @@ def _phase_walls(ticks: list[tuple[float, int, str]], start: float, end: float) 
 def _node_timings(directory: Path, rounds: int) -> dict[str, Any]:
     per_node = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
     totals: dict[str, float] = {}
+    cpu_totals: dict[str, float] = {}
     for entry in per_node:
         for key, seconds in entry["seconds"].items():
             totals[key] = totals.get(key, 0.0) + seconds
+        for key, seconds in entry.get("cpu_seconds", {}).items():
+            cpu_totals[key] = cpu_totals.get(key, 0.0) + seconds
     n = max(1, len(per_node))
+    cpu = sum(entry.get("cpu_after_startup_s", 0.0) for entry in per_node)
     return {"nodes": len(per_node),
             "per_node_per_round_s": {k: round(v / n / rounds, 4)
                                      for k, v in sorted(totals.items()) if k != "startup"},
+            "cpu_per_node_per_round_s": round(cpu / n / rounds, 4),
+            "cpu_split_per_node_per_round_s": {k: round(v / n / rounds, 4)
+                                               for k, v in sorted(cpu_totals.items())
+                                               if k != "startup"},
             "startup_per_node_s": round(totals.get("startup", 0.0) / n, 2)}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _bitswap_bytes(run: DemoRun) -> dict[str, Any]:
@@ -167,16 +181,24 @@ def run_fedledger(workdir: Path, manifest, clients, *, p2p: bool = False,
     moved: dict[str, Any] | None = None
     ticks: list[tuple[float, int, str]] = []
     ends: dict[int, float] = {}
+    anvil_pid = run.chain.pid
+    cpu_at_round_1: dict[str, float] = {}
     try:
         def watch(progress, _jump) -> None:
             now, state = time.time(), progress.state
             ticks.append((now, state.round, state.phase.name))
             if state.phase == Phase.TRAIN and 0 not in ends:
                 ends[0] = now  # joining is over: round 1 starts
+                cpu_at_round_1.update(anvil=_cpu_seconds(anvil_pid),
+                                      driver=time.process_time())
             for finalized in range(1, progress.finalized + 1):
                 ends.setdefault(finalized, now)
 
         run.drive(on_progress=watch, until=lambda _p: not run.live_addresses())
+        # Rounds only (from round 1's start): the anvil process, and this process (the time
+        # keeper and its block watcher; the bench does nothing else meanwhile).
+        cpu_rounds = {"anvil": _cpu_seconds(anvil_pid) - cpu_at_round_1["anvil"],
+                      "time_keeper": time.process_time() - cpu_at_round_1["driver"]}
         codes = run.wait_nodes()
         if len(run.market.lineage(run.posted.task)) != manifest.rounds:
             raise RuntimeError(f"fedledger nodes exited early; see {workdir / 'demo/logs'}")
@@ -192,6 +214,7 @@ def run_fedledger(workdir: Path, manifest, clients, *, p2p: bool = False,
             "final_cid": str(lineage[-1].model), "node_exit_codes": sorted(set(codes.values())),
             "chain_phase_wall_s": _phase_walls(ticks, round_ends[0], round_ends[-1]),
             "node_time": _node_timings(timings, manifest.rounds),
+            "cpu_per_round_s": {k: round(v / manifest.rounds, 4) for k, v in cpu_rounds.items()},
             **({"bitswap_bytes": moved,
                 "bitswap_received_per_round": round(sum(v["received"] for v in moved.values())
                                                     / manifest.rounds),

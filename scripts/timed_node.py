@@ -19,6 +19,11 @@ Categories (seconds of wall time inside this process):
   serialization inside it;
 * ``poll_sleep``: sleeping between polls, or waiting for the next block (``--wake blocks``):
   the node has nothing to do.
+
+Beside the wall-time categories (``seconds``), ``cpu_seconds`` holds the main thread's CPU
+time in each, and ``cpu_after_startup_s`` the CPU time (user + system, all threads) the
+process used after start-up: on a machine with fewer cores than processes, CPU, not wall
+time, is what one node takes from the others.
 """
 
 from __future__ import annotations
@@ -35,24 +40,28 @@ from typing import Any
 _STARTED = time.perf_counter()  # before the node's heavy imports (torch, web3)
 
 TOTALS: dict[str, float] = defaultdict(float)
+CPU: dict[str, float] = defaultdict(float)  # main-thread CPU seconds per category
 COUNTS: dict[str, int] = defaultdict(int)
 _stack: list[str] = []  # categories currently timing: nested time goes to the innermost
-
+_CPU_AT_FIRST_STEP: list[float] = []  # process CPU seconds when start-up ended
 
 
 def _timed(category: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         _stack.append(category)
         try:
             return fn(*args, **kwargs)
         finally:
             _stack.pop()
             elapsed = time.perf_counter() - start
+            elapsed_cpu = time.thread_time() - start_cpu
             TOTALS[category] += elapsed
+            CPU[category] += elapsed_cpu
             COUNTS[category] += 1
             if _stack:  # the enclosing category did not spend this time itself
                 TOTALS[_stack[-1]] -= elapsed
+                CPU[_stack[-1]] -= elapsed_cpu
     wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
     return wrapper
 
@@ -80,11 +89,27 @@ def _dump() -> None:
         return
     try:
         with open(f"{path}.tmp", "w") as out:
+            cpu = time.process_time() - _CPU_AT_FIRST_STEP[0] if _CPU_AT_FIRST_STEP else 0.0
             json.dump({"seconds": {k: round(v, 4) for k, v in TOTALS.items()},
-                       "calls": dict(COUNTS)}, out)
+                       "cpu_seconds": {k: round(v, 4) for k, v in CPU.items()},
+                       "calls": dict(COUNTS), "cpu_after_startup_s": round(cpu, 4)}, out)
         os.replace(f"{path}.tmp", path)
     except OSError as err:  # a stopwatch must never stop the node
         print(f"timed_node: cannot write {path}: {err}", file=sys.stderr)
+
+
+def _start_profile() -> None:
+    """With ``FEDLEDGER_PROFILE=DIR``: cProfile the main thread's CPU from the first step on, and
+    write ``DIR/<client-id>.prof`` at exit (``python -m pstats`` reads it)."""
+    directory, path = os.environ.get("FEDLEDGER_PROFILE"), _output_path()
+    if not directory or path is None:
+        return
+    import cProfile
+
+    profile = cProfile.Profile(time.thread_time)  # CPU of the main thread, not waiting
+    target = os.path.join(directory, os.path.basename(path).replace(".json", ".prof"))
+    atexit.register(lambda: (profile.disable(), profile.dump_stats(target)))
+    profile.enable()
 
 
 def install() -> None:
@@ -124,6 +149,8 @@ def install() -> None:
     def step(self: Any) -> Any:
         if "startup" not in TOTALS:
             TOTALS["startup"] = time.perf_counter() - _STARTED
+            _CPU_AT_FIRST_STEP.append(time.process_time())
+            _start_profile()
         action = original_step(self)
         if action:
             _dump()

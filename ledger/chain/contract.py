@@ -8,6 +8,10 @@
 Every revert (in a call, at gas estimation, or mined) raises the decoded exception:
 ``RevertWithReason``, ``PanicError``, or the custom error's own class (see
 ``ledger.chain.custom_errors.custom_error``).
+
+Over HTTP, calls, calldata and event queries take a fast path (``ledger.chain.abi_codec``:
+``eth_abi`` and one raw request, the same values web3 returns at a fraction of its CPU);
+anything that path does not handle, errors included, goes through web3.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput, MismatchedABI, Web3ValidationError
 from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
 
+from ledger.chain.abi_codec import ContractCodec, Unsupported
 from ledger.chain.artifacts import Artifact, load_artifact
 from ledger.chain.backend import ChainBackend
 from ledger.chain.custom_errors import register_abi
 from ledger.chain.errors import ChainError, ContractUsageError
 from ledger.chain.nonces import NonceTracker, tracker_for
 from ledger.chain.prepared_read import PreparedRead
+from ledger.chain.rpc import raw_result
 from ledger.chain.transactions import (
     fee_fields,
     reverts_decoded,
@@ -38,6 +44,22 @@ from ledger.chain.transactions import (
 )
 
 __all__ = ["Contract"]
+
+
+_codecs: dict[int, tuple[Any, ContractCodec]] = {}  # id(abi) -> (abi, its codec)
+
+
+def _codec_of(abi: Any) -> ContractCodec:
+    """One codec per ABI object (artifacts are cached, so per contract; the entry holds the
+    ABI, so its id is never reused while cached)."""
+    entry = _codecs.get(id(abi))
+    if entry is None or entry[0] is not abi:
+        entry = _codecs[id(abi)] = (abi, ContractCodec(abi))
+    return entry[1]
+
+
+def _block_param(block: BlockIdentifier) -> Any:
+    return hex(block) if isinstance(block, int) else block
 
 
 def _web3_of(chain_or_w3: ChainBackend | Web3) -> Web3:
@@ -66,8 +88,10 @@ class Contract:
         abi: the ABI list.
     """
 
-    def __init__(self, w3: Web3, artifact: Artifact, address: str) -> None:
+    def __init__(self, w3: Web3, artifact: Artifact, address: str, *, fast: bool = True) -> None:
         """Wrap an existing deployment (prefer ``Contract.at`` / ``Contract.deploy``).
+
+        ``fast=False`` sends everything through web3 (to compare the two paths).
 
         Raises:
             ContractUsageError: ``address`` is not an address.
@@ -79,6 +103,7 @@ class Contract:
         self.name = artifact.name
         self.abi = artifact.abi
         self._contract = w3.eth.contract(address=self.address, abi=artifact.abi)
+        self._codec = _codec_of(artifact.abi) if fast else ContractCodec([])
         self._nonces: NonceTracker = tracker_for(w3)
         register_abi(artifact.abi)  # so its custom errors decode even before any lookup
 
@@ -147,8 +172,8 @@ class Contract:
         calldata = self.encode(fn_name, *args)
         with _usage_errors(f"{self.name}.{fn_name}"):
             types = get_abi_output_types(self._contract.get_function_by_name(fn_name).abi)
-        return PreparedRead(self.w3, self.address, calldata, types,
-                            lambda: self.call(fn_name, *args))
+        return PreparedRead(self.w3, self.address, calldata, len(types),
+                            self._codec.function(fn_name), lambda: self.call(fn_name, *args))
 
     def encode(self, fn_name: str, *args: Any) -> str:
         """The calldata (``0x`` hex) of ``fn_name(*args)``.
@@ -156,6 +181,12 @@ class Contract:
         Raises:
             ContractUsageError: no such function or the arguments do not match.
         """
+        codec = self._codec.function(fn_name)
+        if codec is not None:
+            try:
+                return codec.encode(args)
+            except Unsupported:
+                pass  # web3 normalizes what it can, or raises the usage error
         with _usage_errors(f"{self.name}.{fn_name}"):
             return self._contract.encode_abi(fn_name, args=list(args))
 
@@ -180,10 +211,19 @@ class Contract:
             ChainError: no contract code at the address.
             RpcError: the node could not be reached.
         """
-        function = self._function(fn_name, args)
         params: dict[str, Any] = {}
         if sender is not None:
             params["from"] = sender if isinstance(sender, str) else sender.address
+        codec = self._codec.function(fn_name)
+        if codec is not None:
+            try:
+                request = {**params, "to": self.address, "data": codec.encode(args)}
+                result = raw_result(self.w3, "eth_call", [request, _block_param(block)])
+                if isinstance(result, str) and result.startswith("0x") and len(result) > 2:
+                    return codec.decode(bytes.fromhex(result[2:]))
+            except (Unsupported, ValueError):
+                pass  # web3's path below raises what the caller expects
+        function = self._function(fn_name, args)
         try:
             with reverts_decoded(self.w3), _usage_errors(f"{self.name}.{fn_name}"):
                 return function.call(params, block_identifier=block)
@@ -256,6 +296,9 @@ class Contract:
             ContractUsageError: no such event or a filter names no argument of it.
             RpcError: the node could not be reached.
         """
+        fast = self._fast_events(event_name, from_block, to_block, indexed_filters)
+        if fast is not None:
+            return fast
         with _usage_errors(f"{self.name} event {event_name}"):
             event = self._contract.events[event_name]
             names = {p["name"] for p in event.abi["inputs"]}
@@ -282,5 +325,24 @@ class Contract:
             }
             for log in logs
         ]
+        decoded.sort(key=lambda e: (e["block_number"], e["log_index"]))
+        return decoded
+
+    def _fast_events(self, event_name: str, from_block: BlockIdentifier,
+                     to_block: BlockIdentifier,
+                     filters: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        """``events`` through ``eth_getLogs`` and the codec; None: take web3's path."""
+        codec = self._codec.event(event_name)
+        if codec is None:
+            return None
+        try:
+            query = {"address": self.address, "topics": codec.topics(filters),
+                     "fromBlock": _block_param(from_block), "toBlock": _block_param(to_block)}
+            logs = raw_result(self.w3, "eth_getLogs", [query])
+            if not isinstance(logs, list):
+                return None  # an error (a range past the head on anvil, say): web3 decides
+            decoded = [codec.decode(log) for log in logs]
+        except Unsupported:
+            return None
         decoded.sort(key=lambda e: (e["block_number"], e["log_index"]))
         return decoded
