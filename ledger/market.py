@@ -46,12 +46,9 @@ from ledger.market_types import (
 
 __all__ = ["CONTRACT_NAME", "LOCK_GAS_LIMIT", "REVEAL_GAS_LIMIT", "SUBMIT_GAS_LIMIT", "FedMarket"]
 
-LOCK_GAS_LIMIT = 150_000
-"""``lockSeed`` (~110k), ``lockDisputeSeed``, ``drawCohort``: fixed (who is first changes the cost)."""
-REVEAL_GAS_LIMIT = 200_000
-"""Covers any reveal: the finalizing one writes three pre-initialised slots (~70k in all)."""
-SUBMIT_GAS_LIMIT = 150_000
-"""Covers ``submitUpdate`` (~45k; ~55k with a cohort): one per member a round, not estimated."""
+LOCK_GAS_LIMIT = 150_000  # lockSeed (~110k), lockDisputeSeed, drawCohort: the first pays more
+REVEAL_GAS_LIMIT = 200_000  # any reveal: the finalizing one writes three pre-initialised slots
+SUBMIT_GAS_LIMIT = 150_000  # submitUpdate (~45k; ~55k with a cohort): one per member a round
 _ERC20_ABI_ARTIFACT = "TestToken"  # a plain OpenZeppelin ERC20: its ABI covers approve/balanceOf
 
 
@@ -176,11 +173,8 @@ class FedMarket:
 
     def reveal(self, task: int, round_: int, attempt: int, model: Cid, rewards_root: bytes,
                salt: bytes, *, sender: LocalAccount) -> TxReceipt:
-        """Open the caller's commitment in the attempt's reveal window.
-
-        The gas limit is fixed, not estimated: whether this reveal completes the quorum (and
-        pays for finalization) depends on which peers' reveals land first. Unused gas is free.
-        """
+        """Open the caller's commitment in the attempt's reveal window (fixed gas: whether it
+        completes the quorum, and pays for finalization, depends on which reveals land first)."""
         return self._tx(
             "reveal", task, round_, attempt, model.digest, model.codec, rewards_root, salt,
             sender=sender, gas=REVEAL_GAS_LIMIT,
@@ -211,10 +205,8 @@ class FedMarket:
     def lock_dispute_seed(self, task: int, round_: int, *, sender: LocalAccount) -> TxReceipt:
         """Fix the dispute committee's seed (a block after the challenge; a no-op once locked).
 
-        The gas limit is fixed, not estimated: on a dev chain that mines only on demand an
-        estimate runs in the challenge's own block and reverts (FedMarketSeedTooEarly), while
-        the transaction itself lands in the next block.
-        """
+        Fixed gas: on a dev chain mining on demand, an estimate runs in the challenge's own
+        block and reverts (FedMarketSeedTooEarly); the transaction lands in the next one."""
         return self._tx("lockDisputeSeed", task, round_, sender=sender, gas=LOCK_GAS_LIMIT)
 
     def dispute_commit(self, task: int, round_: int, model: Cid, rewards_root: bytes, salt: bytes,
@@ -249,6 +241,13 @@ class FedMarket:
               sender: LocalAccount) -> TxReceipt:
         """Claim ``account``'s reward of a finalized round with its Merkle proof."""
         return self._tx("claim", task, round_, account, amount, proof, sender=sender)
+
+    def claim_rounds(self, task: int, account: str, claims: list[tuple[int, int, list[bytes]]],
+                     *, sender: LocalAccount) -> TxReceipt:
+        """Claim ``account``'s rewards of several rounds at once: ``(round, amount, proof)``
+        each, all or nothing, one payment."""
+        return self._tx("claimRounds", task, account, [c[0] for c in claims],
+                        [c[1] for c in claims], [c[2] for c in claims], sender=sender)
 
     # ---------------------------------------------------------------- views
 

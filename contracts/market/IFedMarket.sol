@@ -377,6 +377,8 @@ interface IFedMarket {
     error FedMarketTaskNotEnded(uint256 task);
     /// @notice There is nothing to pay out.
     error FedMarketNothingToPay(uint256 task, address account);
+    /// @notice A batch claim's rounds, amounts and proofs are not of one length.
+    error FedMarketClaimLengths(uint256 rounds, uint256 amounts, uint256 proofs);
     /// @notice Round `round` cannot be challenged now (not the last finalized round, or its window closed).
     error FedMarketChallengeClosed(uint256 task, uint256 round);
     /// @notice Round `round` was already challenged.

@@ -23,9 +23,51 @@ abstract contract Rewards is MarketBase {
         nonReentrant
     {
         Clock memory c = _loadClock(task);
+        _claimRound(task, c, _claimDeadline(task, c, block.timestamp), round, account, amount, proof);
+        _pay(_config[task].token, account, amount);
+    }
+
+    /// @notice Pays `account` its rewards for several rounds in one transaction and one payment: the
+    /// same checks as `claim` for each round, all or nothing (one bad entry reverts the batch).
+    /// @param task the task id
+    /// @param account the rewarded member
+    /// @param rounds finalized and settled rounds, each once
+    /// @param amounts the amount in each round's leaf
+    /// @param proofs each round's Merkle proof
+    function claimRounds(
+        uint256 task,
+        address account,
+        uint16[] calldata rounds,
+        uint256[] calldata amounts,
+        bytes32[][] calldata proofs
+    ) external nonReentrant {
+        if (rounds.length != amounts.length || rounds.length != proofs.length) {
+            revert FedMarketClaimLengths(rounds.length, amounts.length, proofs.length);
+        }
+        if (rounds.length == 0) revert FedMarketNothingToPay(task, account);
+        Clock memory c = _loadClock(task);
+        uint256 deadline = _claimDeadline(task, c, block.timestamp);
+        uint256 total;
+        for (uint256 i; i < rounds.length; ++i) {
+            _claimRound(task, c, deadline, rounds[i], account, amounts[i], proofs[i]);
+            total += amounts[i];
+        }
+        _pay(_config[task].token, account, total);
+    }
+
+    /// @dev Checks one round's claim and records it (claimed bit, round and task totals, event); the
+    /// caller pays. A repeated round in a batch finds its bit set and reverts.
+    function _claimRound(
+        uint256 task,
+        Clock memory c,
+        uint256 deadline,
+        uint16 round,
+        address account,
+        uint256 amount,
+        bytes32[] calldata proof
+    ) private {
         if (_rounds[task][round].state != RECORD_FINAL) revert FedMarketRoundNotFinalized(task, round);
         if (!_roundSettled(c, round, block.timestamp)) revert FedMarketRoundNotSettled(task, round);
-        uint256 deadline = _claimDeadline(task, c, block.timestamp);
         if (block.timestamp >= deadline) revert FedMarketClaimsClosed(task, deadline);
         _markClaimed(task, round, account);
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, amount))));
@@ -38,7 +80,6 @@ abstract contract Rewards is MarketBase {
         _paid[task][round] = paidAfter;
         _funds[task].rewardsPaid += uint128(amount);
         emit RewardClaimed(task, round, account, amount);
-        _pay(_config[task].token, account, amount);
     }
 
     /// @dev Sets `account`'s bit in the round's claimed bitmap (the whole claim reverts if a later check fails).

@@ -5,6 +5,13 @@ pragma solidity 0.8.28;
 interface IClaimTarget {
     function join(uint256 task, bytes calldata pubkey, uint96 stake) external payable;
     function claim(uint256 task, uint16 round, address account, uint256 amount, bytes32[] calldata proof) external;
+    function claimRounds(
+        uint256 task,
+        address account,
+        uint16[] calldata rounds,
+        uint256[] calldata amounts,
+        bytes32[][] calldata proofs
+    ) external;
 }
 
 /// @title ReentrantClaimer: a member contract that tries to claim again from its receive hook
@@ -38,6 +45,21 @@ contract ReentrantClaimer {
         _amount = amount;
         _proof = proof;
         market.claim(task, round, address(this), amount, proof);
+    }
+
+    /// @notice The same through a one-round batch claim; the hook re-enters `claim`.
+    function attackBatch(uint256 task, uint16 round, uint256 amount, bytes32[] calldata proof) external {
+        _task = task;
+        _round = round;
+        _amount = amount;
+        _proof = proof;
+        uint16[] memory rounds = new uint16[](1);
+        rounds[0] = round;
+        uint256[] memory amounts = new uint256[](1);
+        amounts[0] = amount;
+        bytes32[][] memory proofs = new bytes32[][](1);
+        proofs[0] = proof;
+        market.claimRounds(task, address(this), rounds, amounts, proofs);
     }
 
     receive() external payable {

@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--keep-rounds", type=int, default=None, metavar="N",
                      help="unpin updates and models of rounds older than the last N finalized "
                           "(default: keep all)")
+    run.add_argument("--claim-every", type=int, default=None, metavar="N",
+                     help="claim rewards in one transaction once N rounds are claimable, and "
+                          "the rest when the task ends (1: every round; default: 10)")
     run.add_argument("--misbehave", default=None, choices=["garbage", "nan", "wrong-shape"],
                      help="upload a bad update every round (robustness tests and demos only)")
     run.set_defaults(func=_run)
@@ -69,6 +72,8 @@ def _run(args: argparse.Namespace) -> int:
     from node.runtime.node_home import record_checked
     from node.runtime.participant import Participant
 
+    if args.claim_every is not None and args.claim_every < 1:
+        raise UsageError("--claim-every must be at least 1")
     if args.keep_rounds is not None and args.keep_rounds < 1:
         raise UsageError("--keep-rounds must be at least 1 (the last finalized round's "
                          "artifacts are what the next round and its claims need)")
@@ -91,7 +96,8 @@ def _run(args: argparse.Namespace) -> int:
             hook = MISBEHAVIOURS[args.misbehave]
         node = Participant(market, store, account, task=args.task, data=data,
                            client_id=client_id, update_hook=hook, seed_reveals=reveals,
-                           keep_rounds=args.keep_rounds)
+                           keep_rounds=args.keep_rounds,
+                           **({"claim_every": args.claim_every} if args.claim_every else {}))
         node.disputes.on_checked = partial(record_checked, args.home, args.task)
         logging.getLogger("fedledger.node").info(
             "participant %s on task %d with %d training rows", account.address,

@@ -49,7 +49,7 @@ from node.privacy.keys import agreement_private_key, agreement_public_key
 from node.runtime.committee import RoundOutcome, compute_round
 from node.runtime.disputes import DisputeDuties
 from node.runtime.holdings import Holdings
-from node.runtime.payouts import Payouts
+from node.runtime.payouts import CLAIM_EVERY, Payouts
 from node.runtime.private_update import (
     dp_secret,
     private_payload,
@@ -98,13 +98,14 @@ class Participant:
             disagrees with (off only to stage a lie that stands, for audit tests).
         keep_rounds: unpin the artifacts of rounds older than the last N finalized ones
             (None: keep everything).
+        claim_every: claim rewards in batches of this many rounds (``node.runtime.payouts``).
     """
 
     def __init__(self, market: FedMarket, store: ContentStore, account: LocalAccount, *,
                  task: int, data: ClientData, client_id: str,
                  update_hook: Callable[[bytes, int], tuple[bytes, int]] | None = None,
                  seed_reveals: SeedReveals | None = None, challenges: bool = True,
-                 keep_rounds: int | None = None) -> None:
+                 keep_rounds: int | None = None, claim_every: int = CLAIM_EVERY) -> None:
         self.market = market
         self.store = store
         self.account = account
@@ -124,7 +125,7 @@ class Participant:
         self.read: NodeState | None = None  # this step's chain read (``step`` sets it first)
         self._withheld: set[int] = set()
         self.disputes = DisputeDuties(self)
-        self.payouts = Payouts(self)
+        self.payouts = Payouts(self, claim_every=claim_every)
         self.holdings = Holdings(self, keep_rounds=keep_rounds)
         self.sampling = Sampling(self)
         self.race = SeedRace()

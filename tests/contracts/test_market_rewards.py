@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from eth_utils import keccak
 
 from ledger.chain import Contract
@@ -96,7 +97,8 @@ def test_claims_cannot_exceed_the_round_budget(anvil_chain):
         m.claim(task, 1, second.address, budget, tree.proof(second.address), sender=second)
 
 
-def test_reentrant_claim_is_blocked(chain):
+@pytest.mark.parametrize("attack", ["attack", "attackBatch"])
+def test_reentrant_claim_is_blocked(chain, attack):
     deployer = chain.accounts[0]
     env = make_env(chain, 3)
     m = env.market
@@ -123,7 +125,7 @@ def test_reentrant_claim_is_blocked(chain):
         m.reveal(env2.task, 1, 0, model, tree.root, SALT, sender=account)
     settle_window(env2)
     before = balance(chain, attacker.address)
-    attacker.transact("attack", env2.task, 1, share, tree.proof(attacker.address), sender=deployer)
+    attacker.transact(attack, env2.task, 1, share, tree.proof(attacker.address), sender=deployer)
     assert balance(chain, attacker.address) == before + share  # paid exactly once
     assert attacker.call("received") == 1
     assert attacker.call("reentered") is False
@@ -157,3 +159,69 @@ def test_withdraw_pays_stake_plus_pulled_fees_after_the_last_window(anvil_chain)
     withdrawn = sum(e["args"]["amount"] for e in m.contract.events("StakeWithdrawn", task=task))
     assert withdrawn == 3 * stake + fees - slashes
     assert m.funds(task)[3] == fees and m.funds(task)[0] == slashes
+
+
+def _two_settled_rounds(chain):
+    env = make_env(chain, 4, default_params(rounds=3))
+    first = play_round(env)
+    settle_window(env)
+    second = play_round(env)
+    settle_window(env)
+    return env, first.tree, second.tree
+
+
+def test_batch_claim_pays_several_rounds_once(chain):
+    env, tree1, tree2 = _two_settled_rounds(chain)
+    m, task = env.market, env.task
+    alice, bob = env.members[0], env.members[1]
+    a1, a2 = tree1.amount_of(alice.address), tree2.amount_of(alice.address)
+    claims = [(1, a1, tree1.proof(alice.address)), (2, a2, tree2.proof(alice.address))]
+    before = balance(chain, alice.address)
+    receipt = m.claim_rounds(task, alice.address, claims, sender=bob)  # anyone may send it
+    assert balance(chain, alice.address) == before + a1 + a2
+    assert m.claimed(task, 1, alice.address) and m.claimed(task, 2, alice.address)
+    assert (m.round_paid(task, 1), m.round_paid(task, 2)) == (a1, a2)
+    events = m.events_in(receipt, "RewardClaimed")
+    assert [(e["args"]["round"], e["args"]["amount"]) for e in events] == [(1, a1), (2, a2)]
+    with reverts("FedMarketAlreadyClaimed", round=1, account=alice.address):
+        m.claim(task, 1, alice.address, a1, tree1.proof(alice.address), sender=alice)
+    with reverts("FedMarketAlreadyClaimed", round=2, account=alice.address):
+        m.claim_rounds(task, alice.address, claims[1:], sender=alice)
+
+
+def test_batch_claim_is_all_or_nothing(anvil_chain):
+    env, tree1, tree2 = _two_settled_rounds(anvil_chain)
+    m, task = env.market, env.task
+    alice = env.members[0]
+    good = (1, tree1.amount_of(alice.address), tree1.proof(alice.address))
+    a2 = tree2.amount_of(alice.address)
+    # the same round twice would pay it twice: its bit is set by the first entry
+    with reverts("FedMarketAlreadyClaimed", round=1, account=alice.address):
+        m.claim_rounds(task, alice.address, [good, good], sender=alice)
+    # a forged amount in the second entry undoes the first
+    with reverts("FedMarketInvalidProof", round=2, amount=a2 + 1):
+        m.claim_rounds(task, alice.address, [good, (2, a2 + 1, tree2.proof(alice.address))],
+                       sender=alice)
+    assert not m.claimed(task, 1, alice.address) and m.round_paid(task, 1) == 0
+    # a round still open to challenge cannot ride along with settled ones
+    play_round(env)
+    with reverts("FedMarketRoundNotSettled", round=3):
+        m.claim_rounds(task, alice.address, [good, (3, 1, [])], sender=alice)
+    with reverts("FedMarketClaimLengths", rounds=1, amounts=1, proofs=0):
+        m._tx("claimRounds", task, alice.address, [1], [1], [], sender=alice)
+    with reverts("FedMarketNothingToPay", account=alice.address):
+        m.claim_rounds(task, alice.address, [], sender=alice)
+    assert not m.claimed(task, 1, alice.address)
+
+
+def test_batch_claim_saves_gas_over_single_claims(anvil_chain):
+    env, tree1, tree2 = _two_settled_rounds(anvil_chain)
+    m, task = env.market, env.task
+    alice, bob = env.members[0], env.members[1]
+    singles = [m.claim(task, r, alice.address, t.amount_of(alice.address), t.proof(alice.address),
+                       sender=alice) for r, t in ((1, tree1), (2, tree2))]
+    batch = m.claim_rounds(task, bob.address, [(r, t.amount_of(bob.address), t.proof(bob.address))
+                                               for r, t in ((1, tree1), (2, tree2))], sender=bob)
+    single_gas = sum(int(r["gasUsed"]) for r in singles)
+    # one transaction's base cost and one payment less
+    assert single_gas - int(batch["gasUsed"]) > 21_000
