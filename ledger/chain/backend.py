@@ -14,6 +14,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from ledger.chain.nonces import NonceTracker, tracker_for
+from ledger.chain.raw_rpc import raw_result
 from ledger.closing import Closing
 
 __all__ = ["ChainBackend"]
@@ -40,6 +41,9 @@ class ChainBackend(Closing, ABC):
 
     def timestamp(self) -> int:
         """Timestamp of the latest block, in seconds."""
+        block = raw_result(self.w3, "eth_getBlockByNumber", ["latest", False])
+        if isinstance(block, dict) and isinstance(block.get("timestamp"), str):
+            return int(block["timestamp"], 16)  # web3's block formatting costs 3x the request
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def block_number(self) -> int:

@@ -35,7 +35,7 @@ from ledger.chain.custom_errors import register_abi
 from ledger.chain.errors import ChainError, ContractUsageError
 from ledger.chain.nonces import NonceTracker, tracker_for
 from ledger.chain.prepared_read import PreparedRead
-from ledger.chain.rpc import raw_result
+from ledger.chain.raw_rpc import raw_result
 from ledger.chain.transactions import (
     fee_fields,
     reverts_decoded,

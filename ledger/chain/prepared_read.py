@@ -16,7 +16,7 @@ from typing import Any
 from web3 import Web3
 
 from ledger.chain.abi_codec import FunctionCodec, Unsupported
-from ledger.chain.rpc import raw_result
+from ledger.chain.raw_rpc import raw_result
 
 __all__ = ["PreparedRead"]
 

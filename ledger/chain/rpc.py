@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
-from web3 import HTTPProvider, Web3
-from web3.exceptions import ProviderConnectionError, Web3Exception, Web3RPCError
+from web3 import Web3
+from web3.exceptions import ProviderConnectionError, Web3RPCError
 
 from ledger.chain.backend import ChainBackend
 from ledger.chain.errors import RpcError, UnsupportedOperation
@@ -24,7 +24,6 @@ __all__ = [
     "RpcChain",
     "endpoint_of",
     "http_web3",
-    "raw_result",
     "rpc_call",
     "rpc_errors",
 ]
@@ -54,19 +53,6 @@ def http_web3(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Web3:
         exception_retry_configuration=None,
     )
     return Web3(provider)
-
-
-def raw_result(w3: Web3, method: str, params: Sequence[Any]) -> Any:
-    """A JSON-RPC request straight through an HTTP provider: its ``result``, or None when
-    anything is off (not HTTP, an error answer, a transport failure). Callers then take
-    web3's ordinary path, which raises the error they expect; this one never raises."""
-    if not isinstance(w3.provider, HTTPProvider):
-        return None
-    try:
-        reply = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    except (OSError, ValueError, requests.RequestException, Web3Exception):
-        return None
-    return None if "error" in reply else reply.get("result")
 
 
 def endpoint_of(w3: Web3) -> str:

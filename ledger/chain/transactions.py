@@ -27,7 +27,8 @@ from web3.types import TxParams, TxReceipt
 from ledger.chain.custom_errors import decode_revert
 from ledger.chain.errors import RpcError, TransactionReverted
 from ledger.chain.nonces import NonceTracker, tracker_for
-from ledger.chain.rpc import endpoint_of, raw_result, rpc_errors
+from ledger.chain.raw_rpc import raw_result
+from ledger.chain.rpc import endpoint_of, rpc_errors
 
 __all__ = [
     "GAS_MARGIN",

@@ -60,8 +60,8 @@ __all__ = ["CHECKED_POLL_SECONDS", "DEMO_PASSWORD", "HELD_OUT_FILE", "REQUESTER_
 
 DEMO_PASSWORD = "fedledger-demo"  # protects throwaway dev keys only
 REQUESTER_NODE = "requester"  # --ipfs-per-node: the name of the requester's IPFS repo
-HELD_OUT_FILE = "data/held-out.csv"
-CHECKED_POLL_SECONDS = 0.05  # the time keeper's look at the nodes' checked-round records  # every shop's held-out rows: the audit's evaluation set
+HELD_OUT_FILE = "data/held-out.csv"  # every shop's held-out rows: the audit's evaluation set
+CHECKED_POLL_SECONDS = 0.02  # the time keeper's look at the nodes' checked-round records
 
 
 def write_held_out(table: Table, parts: dict, manifest, path: Path) -> Path:

@@ -265,8 +265,7 @@ class TimeKeeper:
         chain_now = self.chain.timestamp()
         if target <= chain_now:
             return p, None
-        self.chain.increase_time(target - chain_now)
-        self.chain.mine()
+        self.chain.increase_time(target - chain_now)  # mines the block at the phase's end
         self._last_change = now
         return p, f"fast-forward {target - chain_now} s to the end of {s.phase.name}" + (
             " (stalled)" if stalled else "")
