@@ -117,11 +117,14 @@ def install() -> None:
     import node.codec.safetensors
     import node.learning.task
     import node.runtime.participant
+    import node.runtime.private_update
+    import node.runtime.train_ahead
     from ledger.chain.contract import Contract
     from ledger.local_store import LocalStore
 
     participant = node.runtime.participant
-    participant.client_update_bytes = _timed("train", participant.client_update_bytes)
+    for trains in (node.runtime.train_ahead, node.runtime.private_update):
+        trains.client_update_bytes = _timed("train", trains.client_update_bytes)
     participant.compute_round = _timed("committee", participant.compute_round)
     for module in (node.codec.safetensors, node.learning.task):
         for name in ("encode_tensors", "decode_tensors"):

@@ -56,8 +56,8 @@ class OmittingParticipant(Participant):
         if (round_, 0) not in self._outcomes:
             updates = self.market.updates(self.task, round_)[:-1]
             self._outcomes[round_, 0] = compute_round(
-                self.view.manifest, self.view.params, round_, self._fetch(parent), updates,
-                self._fetch)
+                self.view.manifest, self.view.params, round_, self.fetch(parent), updates,
+                self.fetch)
         return self._outcomes[round_, 0]
 
 

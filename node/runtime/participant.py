@@ -19,7 +19,8 @@ settles its own vote to be credited.
 
 Privacy (``private_update``, ``secure_participant``): ``dp`` noises the update with a
 key-derived secret; ``secure`` masks it, survivors reveal seeds with dropped members. With a
-cohort only drawn members train (``sampling``); seed calls go in turn (``seed_race``). A
+cohort only drawn members train (``sampling``); seed calls go in turn (``seed_race``). With
+nothing else to do, a node trains the next round on its own result (``train_ahead``). A
 reverted transaction is logged with its decoded custom error and the node carries on.
 """
 
@@ -44,21 +45,16 @@ from ledger.store import ContentStore
 from ledger.task_view import TaskView, load_task
 from node.data.datasets import ClientData
 from node.errors import NodeError
-from node.learning.task import client_update_bytes
-from node.privacy.keys import agreement_private_key, agreement_public_key
+from node.privacy.keys import agreement_public_key
 from node.runtime.committee import RoundOutcome, compute_round
 from node.runtime.disputes import DisputeDuties
 from node.runtime.holdings import Holdings
 from node.runtime.payouts import CLAIM_EVERY, Payouts
-from node.runtime.private_update import (
-    dp_secret,
-    private_payload,
-    record_noise_key,
-    rounds_submitted_before,
-)
+from node.runtime.private_update import participant_private_update
 from node.runtime.sampling import Sampling
 from node.runtime.secure_participant import SecureSteps
 from node.runtime.seed_race import SeedRace
+from node.runtime.train_ahead import TrainAhead
 
 __all__ = ["NodeSummary", "Participant"]
 
@@ -129,6 +125,7 @@ class Participant:
         self.holdings = Holdings(self, keep_rounds=keep_rounds)
         self.sampling = Sampling(self)
         self.race = SeedRace()
+        self.ahead = TrainAhead(self)
 
     # ------------------------------------------------------------------ helpers
 
@@ -153,10 +150,10 @@ class Participant:
                                 "SeedReveals contract")
             self._secure = SecureSteps(self.market, self.seed_reveals, self.store, self.account,
                                        task=self.task, manifest=self.view.manifest,
-                                       fetch=self._fetch, quorum=self.view.params.quorum)
+                                       fetch=self.fetch, quorum=self.view.params.quorum)
         return self._secure
 
-    def _fetch(self, cid: Cid) -> bytes:
+    def fetch(self, cid: Cid) -> bytes:
         """A model, verified, cached, and pinned on this node's store (it trains on it, or
         aggregates onto it: it keeps what its own work derives from)."""
         if cid not in self._content:
@@ -186,7 +183,7 @@ class Participant:
             # Models are cached (each is the next round's parent); updates are not: the
             # outcome is, and a long task must not keep every update it ever saw.
             self._outcomes[key] = compute_round(
-                self.view.manifest, self.view.params, round_, self._fetch(parent), updates,
+                self.view.manifest, self.view.params, round_, self.fetch(parent), updates,
                 self.store.get, secure=secure.inputs(round_, attempt) if secure else None,
                 not_counted=skipped)
         return self._outcomes[key]
@@ -212,20 +209,12 @@ class Participant:
             return (f"not submitting in round {state.round}: the task has "
                     f"{len(secure.mask_set())} members, its distributed DP needs "
                     f"{manifest.noise_shares} noise shares in a sum")
-        record_dp = manifest.dp is not None and manifest.dp.level == "record"
-        payload, num_samples = client_update_bytes(
-            manifest, self._fetch(state.parent), self.data, self.client_id, state.round,
-            noise_key=record_noise_key(dp_secret(bytes(self.account.key)), task=self.task,
-                                       round_index=state.round) if record_dp else None)
         report = None
-        if manifest.dp is not None or secure is not None:
-            payload, report = private_payload(
-                manifest, payload, num_samples, task=self.task, round_index=state.round,
-                own=self.account.address, secret=dp_secret(bytes(self.account.key)),
-                rounds_before=rounds_submitted_before(self.market, self.task, self.account.address,
-                                                      state.round) if manifest.dp else 0,
-                agreement_key=agreement_private_key(self.account) if secure else None,
-                peers=secure.peers() if secure else None)
+        if manifest.dp is None and secure is None:
+            payload, num_samples = self.ahead.update(state.round, state.parent,
+                                                     self.fetch(state.parent))
+        else:
+            payload, num_samples, report = participant_private_update(self, state)
         if self.update_hook is not None:
             payload, num_samples = self.update_hook(payload, num_samples)
         cid = self.store.put(payload)
@@ -236,7 +225,8 @@ class Participant:
             self.summary.epsilons[state.round] = report.epsilon
             dp = (f"; DP epsilon {report.epsilon:.4g} at delta {report.delta:g} after "
                   f"{report.rounds} round(s)")
-        return f"submitted round {state.round} update {cid} ({num_samples} samples{dp})"
+        ahead = ", trained ahead" if state.round in self.ahead.used else ""
+        return f"submitted round {state.round} update {cid} ({num_samples} samples{dp}{ahead})"
 
     def _commit(self, state: RoundState) -> str:
         assert state.parent is not None
@@ -334,6 +324,9 @@ class Participant:
         released = self.holdings.release(finalized)
         if released is not None:
             return released
+        ahead = self.ahead.step(state, me.last_submitted_round)
+        if ahead is not None:
+            return ahead
         if state.phase in (Phase.FINISHED, Phase.CLOSED) and self.market.ended(self.task) \
                 and not me.withdrawn and me.balance > 0 and not self.payouts.drained \
                 and self.payouts.decided(finalized):

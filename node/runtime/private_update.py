@@ -1,9 +1,9 @@
 """What a participant uploads when its task asks for privacy: DP noise, secure masks, or both.
 
 Pure functions of the plain update file (``node.learning.task.client_update_bytes``), the
-manifest and the participant's own secrets; no chain or IPFS here (``node.runtime.participant``
-wires them). The same inputs give the same bytes, so a node that restarts between ``put``
-and ``submitUpdate`` uploads the very same CID.
+manifest and the participant's own secrets, and :func:`participant_private_update`, which
+wires them for a ``node.runtime.participant.Participant``. The same inputs give the same
+bytes, so a node that restarts between ``put`` and ``submitUpdate`` uploads the very same CID.
 
 * DP (``manifest.dp``, either mode): clip and add Gaussian noise (``node.privacy.dp.privatize``)
   keyed by :func:`dp_secret`, a secret derived from the account key, never from the
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from coincurve import PrivateKey
@@ -39,13 +40,18 @@ from node.codec.flat import flatten, unflatten
 from node.codec.safetensors import decode_tensors, encode_tensors, expected_layout
 from node.errors import NodeError
 from node.learning.dp_sgd import record_epsilon
-from node.learning.task import model_of
+from node.learning.task import client_update_bytes, model_of
 from node.numeric import ordered_sum
 from node.privacy.dp import DpError, DpReport, noise_seed, privatize
+from node.privacy.keys import agreement_private_key
 from node.privacy.secagg import mask_update
 
-__all__ = ["PrivateUpdateError", "dp_secret", "flat_delta", "private_payload",
-           "record_noise_key", "record_report", "rounds_submitted_before"]
+if TYPE_CHECKING:
+    from ledger.market_types import RoundState
+    from node.runtime.participant import Participant
+
+__all__ = ["PrivateUpdateError", "dp_secret", "flat_delta", "participant_private_update",
+           "private_payload", "record_noise_key", "record_report", "rounds_submitted_before"]
 
 _DP_DOMAIN = b"fedledger/dp-noise-secret/v1"
 
@@ -58,6 +64,27 @@ def rounds_submitted_before(market: FedMarket, task: int, account: str, round_: 
     """Earlier rounds ``account`` submitted in (the DP accountant composes them)."""
     events = market.contract.events("UpdateSubmitted", task=task, participant=account)
     return len({e["args"]["round"] for e in events if e["args"]["round"] < round_})
+
+
+def participant_private_update(node: Participant, state: RoundState
+                               ) -> tuple[bytes, int, DpReport | None]:
+    """A participant's upload for ``state.round`` in a DP and/or secure task: (payload, number
+    of samples, DP report or None)."""
+    manifest, secure, secret = node.view.manifest, node.secure, dp_secret(bytes(node.account.key))
+    assert state.parent is not None
+    record_dp = manifest.dp is not None and manifest.dp.level == "record"
+    payload, num_samples = client_update_bytes(
+        manifest, node.fetch(state.parent), node.data, node.client_id, state.round,
+        noise_key=record_noise_key(secret, task=node.task, round_index=state.round)
+        if record_dp else None)
+    payload, report = private_payload(
+        manifest, payload, num_samples, task=node.task, round_index=state.round,
+        own=node.account.address, secret=secret,
+        rounds_before=rounds_submitted_before(node.market, node.task, node.account.address,
+                                              state.round) if manifest.dp else 0,
+        agreement_key=agreement_private_key(node.account) if secure else None,
+        peers=secure.peers() if secure else None)
+    return payload, num_samples, report
 
 
 def dp_secret(account_key: bytes) -> bytes:

@@ -42,6 +42,7 @@ def test_chain_run_equals_simulation_byte_for_byte(tmp_path, capsys):
             assert sum(amount for r, _, amount in paid if r == round_) == entry.budget
         update = run.market.updates(run.posted.task, 2)[1]
         _personal_models_stay_home(run, workdir, capsys)
+        _trained_ahead(run, workdir)
     # The work directory alone (saved chain state + store) replays the whole lineage ...
     capsys.readouterr()
     assert cli_main(["audit", "1", "--workdir", str(workdir), "--replay"]) == 0
@@ -54,6 +55,20 @@ def test_chain_run_equals_simulation_byte_for_byte(tmp_path, capsys):
     assert cli_main(["audit", "1", "--workdir", str(workdir)]) == 1
     out = capsys.readouterr().out
     assert ": artifact.update: " in out and str(update.cid) in out and "FAILED" in out
+
+
+def _trained_ahead(run, workdir) -> None:
+    """Every shop trained round 1 in the join window and rounds 2 and 3 on its own result of
+    the round before, and (the committee being honest) submitted those very updates: the
+    final model above equals the simulator's all the same."""
+    models = [str(e.model) for e in run.market.lineage(run.posted.task)]
+    for client in run.clients:
+        log = (workdir / "logs" / f"{client.client_id}.log").read_text()
+        for round_, parent in ((2, models[0]), (3, models[1])):
+            assert f"trained round {round_} ahead on parent {parent}" in log, client.client_id
+            assert f"submitted round {round_} update" in log
+            assert "samples, trained ahead)" in log.split(f"submitted round {round_} update")[1]\
+                .splitlines()[0]
 
 
 def _personal_models_stay_home(run, workdir, capsys) -> None:
