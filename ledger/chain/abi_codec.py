@@ -18,6 +18,7 @@ stay web3's.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from eth_abi import decode, encode
@@ -32,6 +33,10 @@ from eth_utils import (
 )
 
 __all__ = ["ContractCodec", "EventCodec", "FunctionCodec", "Unsupported"]
+
+
+# The same few addresses come back in every log and read; checksumming is a keccak each time.
+_checksummed = lru_cache(maxsize=4096)(to_checksum_address)
 
 
 class Unsupported(Exception):
@@ -57,7 +62,7 @@ def _normalizer_of(abi_type: ABIType) -> Any:
         return lambda values: tuple(v if p is None else p(v) for p, v in zip(parts, values,
                                                                               strict=True))
     if abi_type.to_type_str() == "address":
-        return to_checksum_address
+        return _checksummed
     return None
 
 
@@ -190,7 +195,7 @@ class EventCodec:
                     "block_number": int(log["blockNumber"], 16),
                     "tx_hash": str(log["transactionHash"]).lower(),
                     "log_index": int(log["logIndex"], 16),
-                    "address": to_checksum_address(log["address"])}
+                    "address": _checksummed(log["address"])}
         except (DecodingError, ValueError, OverflowError, KeyError, TypeError) as err:
             raise Unsupported(str(err)) from err
 

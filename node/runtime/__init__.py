@@ -6,6 +6,7 @@
 * ``payouts``: claiming settled rounds' rewards, then withdrawing the stake.
 * ``sampling``: drawing a round's cohort, and training only when drawn (client sampling).
 * ``seed_race``: who sends a round's idempotent seed calls first (members take turns).
+* ``train_ahead``: the next round's update, trained while the chain finishes this one.
 * ``committee``: recomputing a round from chain data (what a committee member reveals).
 * ``private_update``: DP and masking applied to a participant's update.
 * ``secure_participant``: the secure-mode inputs a node reads and writes (masks, reveals).
@@ -19,4 +20,4 @@ Layer: wires ``learning``/``aggregation``/``privacy`` to ``ledger``.
 
 __all__ = ["committee", "disputes", "holdings", "keystore", "node_home", "participant", "payouts",
            "personal_model", "private_update", "sampling", "secure_participant",
-           "seed_race", "status"]
+           "seed_race", "status", "train_ahead"]

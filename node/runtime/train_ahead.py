@@ -5,8 +5,9 @@ window closed; training then sits on the round's critical path. But an update is
 deterministic function of its parent model, the node's data and the task seed, and every node
 already computes each round's result itself (to check the committee and to prove its claims).
 So a node with nothing else to do in the commit or reveal window computes that result, trains
-the next round on it, and keeps the update; in the join window it trains round 1 on the
-genesis model (which also pays torch's first-call warm-up before the clock starts). When the
+the next round on it, and keeps the update; in a challenge window (once it checked the round)
+it trains on the finalized model, and in the join window round 1 on the genesis model (which
+also pays torch's first-call warm-up before the clock starts). When the
 round opens on the parent it guessed (the quorum agreed with it) the update goes out at once;
 on any other parent it is dropped and the node trains as usual. Nothing is sent early, so the
 chain sees exactly what it would have.
@@ -57,8 +58,9 @@ class TrainAhead:
         """Train the next round now if it is time to guess; the action taken, or None."""
         if not self._applies():
             return None
-        if state.phase == Phase.PENDING and state.round == 1 and state.parent is not None:
-            round_, parent, parent_bytes = 1, state.parent, None  # joining: the genesis model
+        if state.phase == Phase.PENDING and state.parent is not None:
+            # Joining (round 1 on the genesis model) or a challenge window: the parent is known.
+            round_, parent, parent_bytes = state.round, state.parent, None
         elif state.phase in (Phase.COMMIT, Phase.REVEAL) and state.parent is not None \
                 and state.round < self.node.view.params.rounds \
                 and state.submissions >= self.node.view.params.min_submissions:

@@ -58,17 +58,20 @@ def test_chain_run_equals_simulation_byte_for_byte(tmp_path, capsys):
 
 
 def _trained_ahead(run, workdir) -> None:
-    """Every shop trained round 1 in the join window and rounds 2 and 3 on its own result of
-    the round before, and (the committee being honest) submitted those very updates: the
-    final model above equals the simulator's all the same."""
+    """Shops trained rounds ahead (on their own result of the round before, in its challenge
+    window, or in the join window) and submitted those very updates: the final model above
+    equals the simulator's all the same. Which shop gets to train ahead when depends on how
+    the processes share two cores, so only the parents are checked, not who."""
     models = [str(e.model) for e in run.market.lineage(run.posted.task)]
+    used = 0
     for client in run.clients:
         log = (workdir / "logs" / f"{client.client_id}.log").read_text()
-        for round_, parent in ((2, models[0]), (3, models[1])):
-            assert f"trained round {round_} ahead on parent {parent}" in log, client.client_id
-            assert f"submitted round {round_} update" in log
-            assert "samples, trained ahead)" in log.split(f"submitted round {round_} update")[1]\
-                .splitlines()[0]
+        for line in log.splitlines():
+            if " ahead on parent " in line:
+                round_ = int(line.split("trained round ")[1].split()[0])
+                assert round_ == 1 or line.endswith(f"ahead on parent {models[round_ - 2]}"), line
+            used += line.endswith("samples, trained ahead)")
+    assert used > 0
 
 
 def _personal_models_stay_home(run, workdir, capsys) -> None:

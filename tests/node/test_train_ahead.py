@@ -85,7 +85,7 @@ def test_the_next_round_is_trained_on_our_result_and_used_only_on_it(world):
     (Phase.TRAIN, 1, 0),           # training now is the ordinary path
     (Phase.ATTEST, 1, 1),          # the attempt's result needs its availability records
     (Phase.COMMIT, ROUNDS, ROUNDS),  # the last round: nothing follows
-    (Phase.PENDING, 2, 1),         # a challenge window: the parent is final, the round opens
+    (Phase.PENDING, 2, 2),         # a challenge window, round 2 already submitted (restart)
     (Phase.COMMIT, 1, 2),          # already submitted round 2 (a restart mid-task)
 ])
 def test_when_nothing_is_trained_ahead(world, phase, round_, submitted):
@@ -97,6 +97,16 @@ def test_tasks_where_an_update_needs_more_than_its_parent(world):
     for node, genesis_cid, _ in (_node(world, cohort=2), _node(world, privacy="secure"),
                                  _node(world, dp=SimpleNamespace(level="update"))):
         assert TrainAhead(node).step(_state(Phase.PENDING, 1, genesis_cid), 0) is None
+
+
+def test_a_challenge_window_trains_on_the_finalized_parent(world):
+    manifest, client, genesis, _ = world
+    node, genesis_cid, _ = _node(world)
+    ahead = TrainAhead(node)
+    assert ahead.step(_state(Phase.PENDING, 2, genesis_cid), 1) == \
+        f"trained round 2 ahead on parent {genesis_cid}"
+    assert ahead.update(2, genesis_cid, genesis) == client_update_bytes(
+        manifest, genesis, client, client.client_id, 2)
 
 
 def test_too_few_submissions_for_a_result(world):
