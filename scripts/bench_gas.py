@@ -134,6 +134,23 @@ def claims_gas(env: Env, result: RoundResult) -> int | None:
     return median(gas)
 
 
+def batch_claim_gas(env: Env, results: list[RoundResult]) -> dict | None:
+    """The rounds between the first and the last: one member claims them one by one,
+    another in one ``claimRounds``."""
+    middle = results[1:-1]
+    if not middle or len(env.members) < 2:
+        return None
+    m, single, batch = env.market, env.members[0], env.members[1]
+    one_by_one = sum(int(m.claim(env.task, r.round, single.address,
+                                 r.tree.amount_of(single.address), r.tree.proof(single.address),
+                                 sender=single)["gasUsed"]) for r in middle)
+    together = int(m.claim_rounds(env.task, batch.address, [
+        (r.round, r.tree.amount_of(batch.address), r.tree.proof(batch.address)) for r in middle],
+        sender=batch)["gasUsed"])
+    return {"rounds": len(middle), "claim_one_by_one": one_by_one, "claimRounds": together,
+            "batch_over_single": round(together / one_by_one, 4)}
+
+
 def run(n: int, rounds: int) -> dict:
     with AnvilChain(accounts=n + 1, balance_eth=1_000) as chain:
         params = default_params(
@@ -148,6 +165,7 @@ def run(n: int, rounds: int) -> dict:
         first, last = round_gas(env, results[0]), round_gas(env, results[-1])
         disputes = dispute_gas(env, results[-1])
         claim_first, claim_last = claims_gas(env, results[0]), claims_gas(env, results[-1])
+        batch = batch_claim_gas(env, results)
         withdraw = median([int(m.withdraw_stake(task, sender=a)["gasUsed"]) for a in env.members])
         sample = results[-1].receipts["submit"][0]
         data = bytes(chain.w3.eth.get_transaction(sample["transactionHash"])["input"])
@@ -157,6 +175,7 @@ def run(n: int, rounds: int) -> dict:
             f"round{rounds}": {**last, "claim": claim_last},
             **disputes,
             "withdrawStake": withdraw,
+            "batch_claim": batch,
             "claim_proof_hashes": len(results[0].tree.proof(env.members[0].address)),
             "submit_calldata_bytes": len(data),
             "submit_floor": calldata_cost(data)[0],
