@@ -156,6 +156,7 @@ def run(n: int, rounds: int) -> dict:
         params = default_params(
             rounds=rounds, max_participants=n, committee_size=COMMITTEE, quorum=QUORUM,
             dispute_size=DISPUTE, bounty=rounds * ETHER, min_submissions=1, join_duration=10_000,
+            train_duration=10_000,  # anvil time is wall time: 1,000 submissions must fit
         )  # fmt: skip
         env = make_env(chain, n, params)
         m, task = env.market, env.task

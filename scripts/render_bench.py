@@ -88,8 +88,14 @@ def render_round(entry: dict[str, Any]) -> list[str]:
         out += [("Where the time goes in (c), per node per round (seconds inside each node "
                 f"process, mean of {node_time['nodes']}; start-up "
                 f"{node_time['startup_per_node_s']} s per node):"), ""]
-        out += _table(["category", "s per node per round"],
-                      [[NODE_TIME_NAMES.get(k, k), v] for k, v in per.items()])
+        cpu = node_time.get("cpu_split_per_node_per_round_s", {})
+        out += _table(["category", "s per node per round", "of which CPU"],
+                      [[NODE_TIME_NAMES.get(k, k), v, cpu.get(k)] for k, v in per.items()])
+        if "cpu_per_node_per_round_s" in node_time:
+            others = ", ".join(f"{k.replace('_', ' ')} {v} s"
+                               for k, v in ours.get("cpu_per_round_s", {}).items())
+            out += [(f"CPU per round: each node {node_time['cpu_per_node_per_round_s']} s "
+                     f"(all threads, after start-up); {others}."), ""]
     walls = ours.get("chain_phase_wall_s")
     if walls:
         out += ["Wall time of (c) by on-chain phase (all rounds):", ""]
