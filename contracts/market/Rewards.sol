@@ -47,7 +47,7 @@ abstract contract Rewards is MarketBase {
         if (rounds.length == 0) revert FedMarketNothingToPay(task, account);
         Clock memory c = _loadClock(task);
         uint256 deadline = _claimDeadline(task, c, block.timestamp);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i; i < rounds.length; ++i) {
             _claimRound(task, c, deadline, rounds[i], account, amounts[i], proofs[i]);
             total += amounts[i];
