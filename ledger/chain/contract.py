@@ -34,7 +34,7 @@ from ledger.chain.backend import ChainBackend
 from ledger.chain.custom_errors import register_abi
 from ledger.chain.errors import ChainError, ContractUsageError
 from ledger.chain.nonces import NonceTracker, tracker_for
-from ledger.chain.prepared_read import PreparedRead
+from ledger.chain.prepared_read import PreparedRead, raw_call
 from ledger.chain.raw_rpc import raw_result
 from ledger.chain.transactions import (
     fee_fields,
@@ -218,11 +218,12 @@ class Contract:
         if codec is not None:
             try:
                 request = {**params, "to": self.address, "data": codec.encode(args)}
-                result = raw_result(self.w3, "eth_call", [request, _block_param(block)])
-                if isinstance(result, str) and result.startswith("0x") and len(result) > 2:
-                    return codec.decode(bytes.fromhex(result[2:]))
-            except (Unsupported, ValueError):
-                pass  # web3's path below raises what the caller expects
+            except Unsupported:
+                pass  # web3's path below normalizes the arguments or raises its usage error
+            else:
+                done, outputs = raw_call(self.w3, [request, _block_param(block)], codec)
+                if done:
+                    return outputs
         function = self._function(fn_name, args)
         try:
             with reverts_decoded(self.w3), _usage_errors(f"{self.name}.{fn_name}"):

@@ -18,9 +18,21 @@ from web3 import Web3
 from ledger.chain.abi_codec import FunctionCodec, Unsupported
 from ledger.chain.raw_rpc import raw_result
 
-__all__ = ["PreparedRead"]
+__all__ = ["PreparedRead", "raw_call"]
 
 _ZERO = "0x" + "00" * 20  # msg.sender of a view, as in ``Contract.call``
+
+
+def raw_call(w3: Web3, request: list[Any], codec: FunctionCodec) -> tuple[bool, Any]:
+    """``eth_call`` sent raw and decoded by ``codec``: (True, outputs as web3 returns them),
+    or (False, None) when the caller must take web3's path (a revert, an error, no reply)."""
+    result = raw_result(w3, "eth_call", request)
+    if isinstance(result, str) and result.startswith("0x") and len(result) > 2:
+        try:
+            return True, codec.decode(bytes.fromhex(result[2:]))
+        except (Unsupported, ValueError):
+            pass
+    return False, None
 
 
 class PreparedRead:
@@ -46,13 +58,10 @@ class PreparedRead:
     def __call__(self) -> tuple[Any, ...]:
         """The decoded outputs, in order (structs as tuples)."""
         if self._codec is not None:
-            result = raw_result(self._w3, "eth_call", self._request)
-            if isinstance(result, str) and result.startswith("0x") and len(result) > 2:
-                try:
-                    return self._shaped(self._codec.decode(bytes.fromhex(result[2:])))
-                except (Unsupported, ValueError):
-                    pass  # the full call below raises the error the caller expects
-        return self._shaped(self._full_call())
+            done, outputs = raw_call(self._w3, self._request, self._codec)
+            if done:
+                return self._shaped(outputs)
+        return self._shaped(self._full_call())  # raises the error the caller expects
 
     def _shaped(self, result: Any) -> tuple[Any, ...]:
         return (result,) if self._single else tuple(result)
